@@ -1,0 +1,59 @@
+"""Terminal output: progress bar with ETA, run summary, leaderboard."""
+
+from __future__ import annotations
+
+import math
+import sys
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+err_console = Console(stderr=True)
+out_console = Console(width=None if sys.stdout.isatty() else 160)
+
+
+@contextmanager
+def console_progress():
+    """A progress callback for runner.run, drawn on stderr."""
+    bar = Progress(
+        TextColumn("[bold]evaluating"), BarColumn(), MofNCompleteColumn(), TextColumn("items"),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err_console, transient=False,
+        disable=not sys.stderr.isatty(),
+    )  # fmt: skip
+    task = {"id": None}
+
+    def callback(event: str, n: int) -> None:
+        if event == "total":
+            task["id"] = bar.add_task("run", total=n)
+        elif event == "advance" and task["id"] is not None:
+            bar.advance(task["id"], n)
+
+    with bar:
+        yield callback
+
+
+def _pct(x) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
+
+
+def print_summary(summary) -> None:
+    table = Table(title=f"run {summary.run_id}", title_justify="left")
+    for col in ("model", "suite", "subset", "n", "accuracy", "95% CI", "new", "stored", "errors", "flags"):
+        table.add_column(col, justify="right" if col in ("n", "accuracy", "new", "stored", "errors") else "left")
+    for r in summary.rows:
+        flags = ", ".join(r.flags)
+        table.add_row(
+            r.model, r.suite, r.subset, str(r.n), _pct(r.value), f"{_pct(r.ci_low)} – {_pct(r.ci_high)}",
+            str(r.new), str(r.reused), str(r.errors), f"[bold red]{flags}[/]" if flags else "",
+        )  # fmt: skip
+    out_console.print(table)
+    for w in summary.warnings:
+        err_console.print(f"[bold yellow]warning:[/] {w}", highlight=False)
+    if any(r.flags for r in summary.rows):
+        err_console.print(
+            "[bold red]DEGENERATE RESULTS:[/] some choice probabilities are all equal, NaN, or the same letter for every "
+            "item. These scores measure nothing; check the model and prompt.", highlight=False
+        )  # fmt: skip
+    out_console.print(f"results stored in {summary.db} (run {summary.run_id}, status {summary.status})", highlight=False)
