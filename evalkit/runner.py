@@ -157,11 +157,10 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunSummary:
                 lazy = backends.setdefault(
                     job.model.spec, LazyBackend(job.model, n_ctx=config.n_ctx, threads=config.threads, repack=config.repack)
                 )
-                progress("describe", 0)
-                row = TASKS[job.plan.suite.suite.kind].evaluate(job, lazy, store, summary.run_id, progress)
+                row = _run_job(job, lazy, store, summary.run_id, progress)
                 summary.rows.append(row)
                 if row.flags:
-                    summary.warnings.append(f"{job.model.name} {job.plan.suite.name}/{job.subset}: degenerate results {row.flags}")
+                    summary.warnings.append(f"{job.model.name} {job.suite.name}/{job.subset}: degenerate results {row.flags}")
                 if pos == len(jobs) - 1 or jobs[pos + 1].model.spec != job.model.spec:
                     backends.pop(job.model.spec).close()
             summary.rows.extend(_suite_totals(summary.rows, jobs, store, summary.run_id))
@@ -174,6 +173,25 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunSummary:
             raise
         store.finish_run(summary.run_id, "complete", summary.warnings)
     return summary
+
+
+def _run_job(job: SubsetJob, backend: LazyBackend, store: Store, run_id: str, progress: Progress) -> SummaryRow:
+    """Evaluate a job's pending items (stored batch by batch), then store and return its metrics."""
+    task = TASKS[job.suite.suite.kind]
+    pending = set(job.pending)
+    todo = [i for i, k in enumerate(job.keys) if k in pending]
+    errors = 0
+    for rows in task.evaluate(job, backend, todo):
+        store.add_items(run_id, rows)
+        errors += sum(1 for r in rows if r.error)
+        progress("advance", len(rows))
+    metrics = task.summarize(job, store.latest_items(job.keys))
+    common = {"suite": job.suite.name, "suite_version": job.suite.version, "subset": job.subset}
+    store.add_metrics(run_id, job.model_id, [{**common, **m} for m in metrics])
+    head = metrics[0]
+    return SummaryRow(job.model.name, job.suite.name, job.subset, head["n"], head["value"], head.get("ci_low"),
+                      head.get("ci_high"), metric=head["metric"], new=len(todo), reused=len(job.keys) - len(todo),
+                      errors=errors, flags=list(head.get("flags", [])))  # fmt: skip
 
 
 def _jobs(refs, facts, plans, store: Store, config: RunConfig) -> list[SubsetJob]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 from evalkit.metrics import accuracy_row, degenerate_flags, softmax
 from evalkit.store import ItemRow
@@ -12,33 +13,24 @@ BATCH = 16
 
 
 class ChoiceTask:
-    def evaluate(self, job, backend, store, run_id: str, progress):
-        from evalkit.prompt import continuations
-        from evalkit.runner import SummaryRow
+    """Evaluate pending items in batches (no storage here), and summarize stored rows into metrics."""
 
-        suite = job.suite
-        labels = list(suite.choices.labels)
-        conts = continuations(suite)
-        pending = set(job.pending)
-        todo = [i for i, k in enumerate(job.keys) if k in pending]
-        errors = 0
-        for lo in range(0, len(todo), BATCH):
-            idx = todo[lo : lo + BATCH]
+    def evaluate(self, job, backend, indices: list[int]) -> Iterator[list[ItemRow]]:
+        from evalkit.prompt import continuations
+
+        labels = list(job.suite.choices.labels)
+        conts = continuations(job.suite)
+        for lo in range(0, len(indices), BATCH):
+            idx = indices[lo : lo + BATCH]
             reqs = [ChoiceRequest(job.prefix, job.bodies[i], conts) for i in idx]
             results = backend.get().score_choices(reqs)
-            rows = []
-            for i, res in zip(idx, results):
-                rows.append(self._row(job, i, res, labels))
-                errors += res.error is not None
-            store.add_items(run_id, rows)
-            progress("advance", len(idx))
-        stored = store.latest_items(job.keys)
+            yield [self._row(job, i, res, labels) for i, res in zip(idx, results)]
+
+    def summarize(self, job, stored: list[dict]) -> list[dict]:
+        """Metric rows for one subset; the first is the headline metric. Flags mark degenerate probabilities."""
         acc = accuracy_row([bool(r["correct"]) for r in stored])
         flags = degenerate_flags([r["probs"] for r in stored], [r["prediction"] for r in stored], [r["target"] for r in stored])
-        store.add_metrics(run_id, job.model_id, [{**acc, "suite": suite.name, "suite_version": suite.version,
-                                                   "subset": job.subset, "flags": flags}])  # fmt: skip
-        return SummaryRow(job.model.name, suite.name, job.subset, acc["n"], acc["value"], acc["ci_low"], acc["ci_high"],
-                          new=len(todo), reused=len(job.keys) - len(todo), errors=errors, flags=flags)  # fmt: skip
+        return [{**acc, "flags": flags}]
 
     @staticmethod
     def _row(job, i: int, res, labels: list[str]) -> ItemRow:
