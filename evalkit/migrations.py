@@ -179,3 +179,22 @@ def m002_cells_ladder_references(con: duckdb.DuckDBPyConnection) -> None:
             file_version VARCHAR
         )"""
     )
+
+
+@migration
+def m004_metric_details_confusion(con: duckdb.DuckDBPyConnection) -> None:
+    """Details of a metric (per-label F1, entity counts) and confusion matrices of classification suites."""
+    con.execute("ALTER TABLE metrics ADD COLUMN details JSON")
+    con.execute(
+        """
+        CREATE TABLE confusion (
+            run_id VARCHAR NOT NULL,
+            model_id VARCHAR NOT NULL,
+            suite VARCHAR NOT NULL,
+            suite_version VARCHAR NOT NULL,
+            subset VARCHAR NOT NULL,
+            gold VARCHAR NOT NULL,            -- the gold label
+            predicted VARCHAR NOT NULL,       -- the predicted label, '<none>' when no label was found
+            n INTEGER NOT NULL
+        )"""
+    )

@@ -40,12 +40,13 @@ def _pct(x) -> str:
 
 def print_summary(summary) -> None:
     table = Table(title=f"run {summary.run_id}", title_justify="left")
-    for col in ("model", "suite", "subset", "n", "accuracy", "95% CI", "new", "stored", "errors", "flags"):
-        table.add_column(col, justify="right" if col in ("n", "accuracy", "new", "stored", "errors") else "left")
+    for col in ("model", "suite", "subset", "n", "score", "95% CI", "new", "stored", "errors", "flags"):
+        table.add_column(col, justify="right" if col in ("n", "score", "new", "stored", "errors") else "left")
     for r in summary.rows:
         flags = ", ".join(r.flags)
         table.add_row(
-            r.model, r.suite, r.subset, str(r.n), _pct(r.value), f"{_pct(r.ci_low)} – {_pct(r.ci_high)}",
+            r.model, r.suite, r.subset, str(r.n), _pct(r.value) + ("" if r.metric == "accuracy" else f" {r.metric}"),
+            f"{_pct(r.ci_low)} – {_pct(r.ci_high)}",
             str(r.new), str(r.reused), str(r.errors), f"[bold red]{flags}[/]" if flags else "",
         )  # fmt: skip
     out_console.print(table)

@@ -48,7 +48,7 @@ class RunConfig:
     n_ctx: int = 4096
     repack: str = "auto"
     force: bool = False
-    seed: int = 0
+    seed: int | None = None  # generated suites: overrides the suite's own seed
     command: str = ""
 
 
@@ -121,7 +121,7 @@ def plan(config: RunConfig) -> tuple[list[SuitePlan], list[str]]:
         if shots < 0 or shots > max(suite.prompt.fewshot, 5):
             raise ConfigError(f"--shots {shots} is out of range for {suite.name}: use 0..{max(suite.prompt.fewshot, 5)}.")
         try:
-            data = load_subsets(suite, subsets, directory)
+            data = load_subsets(suite, subsets, directory, config.seed)
         except DataUnavailable as exc:
             warnings.append(f"skipped suite {suite.name}: {exc}")
             continue
@@ -148,7 +148,7 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunSummary:
     plans, warnings = plan(config)
     summary = RunSummary(run_id=new_run_id(), db=Path(config.db), warnings=warnings)
     with Store(config.db) as store:
-        store.start_run(summary.run_id, config.command, _config_json(config), host_info(), __version__)
+        store.start_run(summary.run_id, config.command, _config_json(config, plans), host_info(), __version__)
         try:
             jobs = _jobs(refs, facts, plans, store, config)
             progress("total", sum(len(j.pending) for j in jobs))
@@ -232,8 +232,19 @@ def _suite_totals(rows: list[SummaryRow], jobs: list[SubsetJob], store: Store, r
     return totals
 
 
-def _config_json(config: RunConfig) -> dict:
+def _suite_info(p: SuitePlan) -> dict:
+    """What identifies a planned suite: version and content hash; for generated suites seed and generator version."""
+    s = p.suite
+    info = {"name": s.name, "version": s.version, "hash": s.content_hash, "kind": s.suite.kind, "shots": p.shots}
+    if s.source.type == "generator":
+        meta = next((d.items[0].meta for d in p.subsets.values() if d.items), {})
+        info.update({k: meta.get(k) for k in ("seed", "generator", "generator_version")})
+    return info
+
+
+def _config_json(config: RunConfig, plans: list[SuitePlan] = ()) -> dict:
     return {
+        "suite_info": [_suite_info(p) for p in plans],
         "models": config.models,
         "suites": [s.__dict__ for s in config.suites],
         "threads": config.threads,

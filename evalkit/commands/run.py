@@ -30,7 +30,7 @@ def default_selection() -> list[SuiteSelection]:
 @click.option("--n-ctx", type=click.IntRange(min=256), default=4096, show_default=True, help="Context length to allocate.")
 @click.option("--repack", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True, help="llama.cpp CPU weight repacking; 'auto' probes it in a child process first.")
 @click.option("--force", is_flag=True, help="Re-evaluate items already stored for the same model, suite version and prompt.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for sampling and generated suites.")
+@click.option("--seed", type=click.IntRange(min=0), help="Seed of generated suites (fresh items for a new seed). Default: each suite's own seed.")
 def run_cmd(models, suites, subsets, limit, shots, db, data_dir, threads, n_ctx, repack, force, seed):
     """Evaluate models on suites; print a summary and store every item in DuckDB.
 
