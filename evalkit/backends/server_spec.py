@@ -155,8 +155,11 @@ def parse_server_spec(spec: str) -> ServerSpec:
         given[name] = _convert(name, raw, spec)
     if "base_url" in given:
         parts = urlsplit(given["base_url"])
-        if parts.query or parts.fragment:
-            raise ConfigError("base_url must not carry a query string or fragment (they can hold credentials). Use --api-key-env for keys.")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ConfigError(
+                "base_url must not carry user:password, a query string or a fragment (they can hold credentials). "
+                "Pass the key through --api-key-env NAME."
+            )
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(f"base_url {redact_url(given['base_url'])!r} is not an http(s) URL. Pass e.g. http://127.0.0.1:8080/v1.")
     if given.get("key_env"):
