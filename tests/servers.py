@@ -114,6 +114,9 @@ class _Handler(BaseHTTPRequestHandler):
 class _ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
 
+    def handle_error(self, request, client_address):  # a client that gave up (timeout) is expected here
+        pass
+
 
 class _Background:
     def __init__(self, upstream: str):
