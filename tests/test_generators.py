@@ -54,10 +54,27 @@ def _digest(name: str) -> str:
 
 
 def test_output_does_not_depend_on_python_hash_salt():
-    code = "import sys; sys.path.insert(0, 'tests'); from test_generators import _digest; print(_digest('documents'), _digest('reasoning'))"
+    code = ("import sys; sys.path.insert(0, 'tests'); from test_generators import _digest; "
+            "print(_digest('documents'), _digest('reasoning'))")
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == [_digest("documents"), _digest("reasoning")]
+
+
+# The output of each released generator version, pinned. If this fails you changed what a
+# generator produces: bump its VERSION (so stored results are not mixed) and update the digest.
+PINNED = {
+    ("documents", "1"): "57d48cc8fe1e3d74ef5cddf2993d74ba00dba1b7130b378da15d624e4de47702",
+    ("reasoning", "1"): "e885761c54db4cb62090c2565c36323b9bbc65981c0d62d600c60e945870dd3b",
+}
+
+
+@pytest.mark.parametrize("name", ["documents", "reasoning"])
+def test_output_changes_only_with_a_version_bump(name):
+    key = (name, GENERATORS[name].version)
+    if key not in PINNED:
+        pytest.fail(f"new version {key}: add its digest {_digest(name)} to PINNED")
+    assert _digest(name) == PINNED[key], f"{name} output changed: bump its VERSION and pin the new digest"
 
 
 def test_unknown_names_and_options_are_rejected_with_the_fix():
@@ -222,6 +239,7 @@ def test_documents_schema_matches_gold_and_compiles_to_a_llama_grammar():
         assert schema["required"] == it.fields["field_names"] == list(schema["properties"])
         for key, value in gold.items():
             assert schema["properties"][key]["type"] == ("string" if isinstance(value, str) else "number")
+            assert not isinstance(value, str) or len(value) <= schema["properties"][key]["maxLength"]
         assert all(f"- {k} (" in it.fields["field_guide"] for k in gold)
         if it.fields["doc_type"] not in seen:
             seen.add(it.fields["doc_type"])

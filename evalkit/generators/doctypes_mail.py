@@ -45,14 +45,19 @@ ROOMS = [
     "Training room 1", "Room G.03", "the Atrium meeting pod", "Studio 7", "Library room, 3rd floor",
 ]
 BODIES = [
-    "Thanks for sending the revised drawings. I have shared them with our engineers and we will come back to you with comments by the end of the week.",
-    "Following our call, I am attaching the signed copy of the service agreement. Let me know if your legal team needs anything else from us.",
+    "Thanks for sending the revised drawings. I have shared them with our engineers and we will come back to you "
+    "with comments by the end of the week.",
+    "Following our call, I am attaching the signed copy of the service agreement. Let me know if your legal team "
+    "needs anything else from us.",
     "Just a quick note to confirm that the samples arrived in good condition. We would like to order a larger batch next month.",
     "Could you please check whether the delivery slot on Thursday still works for you? Our loading bay is closed in the afternoon.",
     "I am afraid we need a few more days to finish the report. The figures from the northern region came in later than expected.",
     "Many thanks for a productive workshop yesterday. I have summarised the action points below so that nothing gets lost.",
     "We have updated our bank details for future payments. Please use the new account for all invoices from next month on.",
 ]
+
+
+CLOSINGS = ["Best regards", "Kind regards", "Cheers", "With thanks"]
 
 
 def _parcels(n: int) -> str:
@@ -147,7 +152,7 @@ def email_signature(v: Values) -> Doc:
     street, city = v.address()
     head = (f"From: {name} <{email}>\nTo: {to} <{to_email}>\nCc: {cc} <{cc_email}>\n"
             f"Subject: {v.rng.choice(['Follow-up', 'Next steps', 'Quick question', 'Re: our call'])}\n\n"
-            f"Dear {to.split()[0]},\n\n{v.rng.choice(BODIES)}\n\n{v.rng.choice(['Best regards', 'Kind regards', 'Cheers', 'With thanks'])},\n\n")
+            f"Dear {to.split()[0]},\n\n{v.rng.choice(BODIES)}\n\n{v.rng.choice(CLOSINGS)},\n\n")
     layout = v.rng.choice(["classic", "oneline", "dashed"])
     if layout == "classic":
         sig = f"{name}\n{title}\n{company}\nDirect: {phone}\nMain office: {main}\n{email}\n"

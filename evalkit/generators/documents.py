@@ -35,6 +35,7 @@ VERSION = "1"
 OPTIONS = ["context_tokens", "doc_types"]
 DEFAULT_CONTEXT = [0, 1000, 2000]
 MAX_CONTEXT = 32000
+MAX_STRING = 64
 DOC_TYPES = {
     "invoice": doctypes_money.TYPES["invoice"],
     "shipping_notice": doctypes_mail.TYPES["shipping_notice"],
@@ -50,10 +51,19 @@ def schema_for(doc_type: str) -> dict[str, Any]:
     fields = DOC_TYPES[doc_type][0]
     return {
         "type": "object",
-        "properties": {key: {"type": typ, "description": desc} for key, typ, desc in fields},
+        "properties": {key: _property(typ, desc) for key, typ, desc in fields},
         "required": [key for key, _, _ in fields],
         "additionalProperties": False,
     }
+
+
+def _property(typ: str, desc: str) -> dict[str, Any]:
+    """One schema property. Strings get a ``maxLength`` (gold values are at most ~35 characters),
+    so grammar-constrained decoding cannot run away inside a string."""
+    prop: dict[str, Any] = {"type": typ, "description": desc}
+    if typ == "string":
+        prop["maxLength"] = MAX_STRING
+    return prop
 
 
 def field_guide(doc_type: str) -> str:

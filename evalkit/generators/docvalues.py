@@ -150,7 +150,8 @@ class Values:
     def line_items(self, catalogue: list[str], k: int) -> list[tuple[str, int, int]]:
         """k (description, quantity, unit price in cents) lines."""
         names = self.rng.sample(catalogue, k)
-        return [(name, self.rng.randint(1, 12), self.rng.randint(4, 900) * 100 + self.rng.choice([0, 0, 50, 99, 25])) for name in names]
+        cents = [0, 0, 50, 99, 25]
+        return [(name, self.rng.randint(1, 12), self.rng.randint(4, 900) * 100 + self.rng.choice(cents)) for name in names]
 
 
 @dataclass

@@ -104,6 +104,36 @@ LONG = [
     "from the {team} team will go through all suggestions and share a summary at the end of the month.",
     "PS: if anyone found a blue umbrella in the lobby on {day}, it belongs to {name2}. It has sentimental value "
     "(and keeps the rain off), so please bring it to reception.",
+    "Hi both, a short summary of where things stand. The draft of the handbook is with {name} for a final read. "
+    "{name2} suggested we add a glossary, which I think is a good idea, but it can wait for the next edition. "
+    "Once the text is frozen, the {team} team will take care of the layout.",
+    "Parking: from the first of next month the visitor spaces by the main entrance are reserved for guests only. "
+    "Staff can use the multi-storey car park across the road; the barrier code is on the intranet. Car sharing "
+    "spaces stay where they are, and there are now {small} charging points for electric cars.",
+    "> I'm not sure I follow the last point - do you mean we keep the old folder structure for now?\n"
+    "Yes, exactly. Nothing moves until everyone has had a chance to look at the proposal. {name} will collect "
+    "comments until {day}, and then we decide together.",
+    "A reminder from the first-aid team: the defibrillator is next to the lifts on the ground floor, and the "
+    "first-aid kits are in the kitchens on every floor. If you would like to join the first-aid course this "
+    "{season}, there are still {small} places left. It takes one day and counts as working time.",
+    "Hello {name2}, thanks for the photos from the workshop, they turned out really well. Would you mind if we "
+    "used two of them on the intranet page about the {team} team? We would of course credit you. If you'd "
+    "rather not, that's completely fine too.",
+    "Lost and found currently holds: a grey scarf, a set of keys with a small wooden fish, two reusable water "
+    "bottles and a phone charger. Items not collected by the end of the month go to the charity shop around "
+    "the corner.",
+    "From the editor of the staff magazine: we are looking for short pieces about hobbies, favourite walks or "
+    "recipes for the {season} issue. Anything between a paragraph and a page is welcome. Photos help too. Send "
+    "them to {name} before {day} of next week.",
+    "Just so everyone knows, the wifi in the east wing was patchy this morning because a switch failed. It has "
+    "been replaced and everything should be back to normal. If your laptop still struggles to connect, try "
+    "turning wifi off and on again before calling the service desk.",
+    "-----Original message-----\nFrom: {name2}\nSent: {day}\n\nSorry, I should have been clearer. The numbers "
+    "in the second tab are estimates, not final figures. I will update the sheet once the {team} team has "
+    "confirmed them, probably early next week.",
+    "Volunteering day: this year we are helping to tidy up the riverside path and the community garden. Gloves "
+    "and tools are provided, sturdy shoes are a good idea. Lunch is on us. Sign up on the list by the kitchen "
+    "on the {floor} floor; {name} is coordinating.",
 ]
 FLOORS = ["first", "second", "third", "fourth", "fifth"]
 
