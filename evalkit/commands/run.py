@@ -99,6 +99,8 @@ def run_cmd(models, suites, subsets, limit, shots, db, data_dir, threads, n_ctx,
 
     models = _with_server_options(models, server)
     if lm_eval["tasks"]:
+        if suites or subsets:
+            raise click.UsageError("--lm-eval-task cannot be combined with --suite/--subset: run them as two commands.")
         return _run_lm_eval(models or (DEFAULT_MODEL,), lm_eval, limit, shots, db, threads, n_ctx, repack, force)
 
     if suites:
