@@ -52,6 +52,7 @@ def load_subsets(suite: Suite, subsets: list[str], directory: Path | None, seed:
 
     *seed* overrides a generated suite's own seed (``evalkit run --seed``); other sources ignore it.
     """
+    directory = Path(directory) if directory is not None else None
     return _module(suite).load(suite, subsets, directory, seed)
 
 
