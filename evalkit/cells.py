@@ -70,7 +70,7 @@ def split_spec(spec: str) -> tuple[str, str | None]:
         return base, None
     if suffix.upper() in QTYPES:
         return base, suffix.upper()
-    msg = did_you_mean(suffix, (*QTYPES, SOURCE), "quantization level")
+    msg = did_you_mean(suffix, (*QTYPES, SOURCE), "quantization level").rstrip(".")
     raise ConfigError(f"model '{spec}': {msg}. Write MODEL@TYPE, e.g. smollm2-135m@Q8_0.")
 
 

@@ -279,3 +279,23 @@ def _config_json(config: RunConfig) -> dict:
         "ladder": config.ladder.as_dict() if config.ladder else None,
         "argv": sys.argv[1:],
     }
+
+
+def worker_spec_for(config: RunConfig, model_spec: str, label: str | None = None):
+    """The WorkerSpec the runner would give one model file, with every planned item pending (no store needed).
+
+    For running a worker by hand, e.g. under `/usr/bin/time -v python -m evalkit.worker SPEC`."""
+    from evalkit.worker import WorkerSpec
+
+    cell = expand([model_spec], config.threads)[0]
+    if cell.error:
+        raise EvalkitError(cell.error)
+    plans, _ = plan(config)
+    jobs = []
+    for p in plans:
+        for data in p.subsets.values():
+            job = SubsetJob.build(cell.ref, cell.model_id, p.suite, data, p.shots, backend_fingerprint(cell.ref), eval_key)
+            job.pending = list(job.keys)
+            jobs.append(job)
+    options = {"n_ctx": config.n_ctx, "threads": config.threads, "repack": config.repack}
+    return WorkerSpec(label or model_spec, cell.ref, options, jobs, config.bench)

@@ -61,8 +61,8 @@ class Channel:
     def __init__(self, stream: IO[str]):
         self.stream = stream
 
-    def emit(self, kind: str, **payload) -> None:
-        self.stream.write(json.dumps({"type": kind, **payload}, default=_jsonable) + "\n")
+    def emit(self, msg_type: str, /, **payload) -> None:
+        self.stream.write(json.dumps({"type": msg_type, **payload}, default=_jsonable) + "\n")
         self.stream.flush()
 
 
