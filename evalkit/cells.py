@@ -62,8 +62,10 @@ def display_name(ref: ModelRef) -> str:
 
 def split_spec(spec: str) -> tuple[str, str | None]:
     """'model@Q8_0' → ('model', 'Q8_0'); 'model@source' and plain specs → ('model', None)."""
+    from evalkit.backends.server_spec import is_server_spec
+
     spec = spec.strip()
-    if "@" not in spec or Path(spec).exists():
+    if "@" not in spec or is_server_spec(spec) or Path(spec).exists():
         return spec, None
     base, _, suffix = spec.rpartition("@")
     if suffix.lower() == SOURCE:
@@ -153,7 +155,8 @@ def item_totals(store, keys: list[str]) -> dict:
 def rates(cell: Cell, measured: dict, profile: HardwareProfile) -> tuple[float | None, float | None, str]:
     """($/1M input, $/1M output, basis): API list price, else the hardware profile at the measured speed."""
     if cell.ref is not None and cell.ref.backend != "llamacpp":
-        price = api_price(cell.ref.name)
+        server = getattr(cell.ref, "server", None)
+        price = api_price(server.model if server is not None else cell.ref.name)
         if price:
             return price.usd_per_mtok_in, price.usd_per_mtok_out, f"api price table ({price.as_of}, {price.source_url})"
     pp = measured.get("pp_tps") or measured.get("suite_pp_tps")

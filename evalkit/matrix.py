@@ -29,6 +29,7 @@ class CellOutcome:
     new_items: dict[int, int] = field(default_factory=dict)
     job_errors: dict[int, int] = field(default_factory=dict)
     row: dict = field(default_factory=dict)
+    user_error: Exception | None = None  # an EvalkitError raised in the worker, to re-raise in the parent
 
 
 @dataclass
@@ -76,8 +77,22 @@ def run_cell(ctx: CellRun, cell: Cell) -> CellOutcome:
                 outcome.row = _store(ctx, cell, outcome, state, started, log_path)
                 raise
         outcome.status, outcome.error = _verdict(returncode, state, log_path)
+        outcome.user_error = _user_error(state.get("error"))
         outcome.row = _store(ctx, cell, outcome, state, started, log_path)
     return outcome
+
+
+def _user_error(msg: dict | None) -> Exception | None:
+    """The worker's EvalkitError rebuilt as the same evalkit.errors class (or its nearest base)."""
+    if not msg or not msg.get("user_error"):
+        return None
+    from evalkit import errors
+
+    for name in msg.get("classes", []):
+        cls = getattr(errors, name, None)
+        if isinstance(cls, type) and issubclass(cls, errors.EvalkitError):
+            return cls(msg["message"])
+    return errors.EvalkitError(msg["message"])
 
 
 def _pump(proc: subprocess.Popen, ctx: CellRun, outcome: CellOutcome, state: dict) -> None:
@@ -143,6 +158,20 @@ def _store(ctx: CellRun, cell: Cell, outcome: CellOutcome, state: dict, started,
         "jobs_finished": len(outcome.finished_jobs),
         "jobs": len(cell.jobs),
     }
+    scrub = _scrubber(cell)
     if outcome.status != "complete":
-        details["stderr_tail"] = tail(log_path, lines=20, chars=4000)
-    return write_row(ctx.store, ctx.run_id, cell, outcome.status, outcome.error, measured, ctx.profile, started, details)
+        details["stderr_tail"] = scrub(tail(log_path, lines=20, chars=4000))
+    return write_row(ctx.store, ctx.run_id, cell, outcome.status, scrub(outcome.error), measured, ctx.profile, started, details)
+
+
+def _scrubber(cell: Cell):
+    """Masks a server model's API key in anything stored about its cell (worker output can echo it)."""
+    import os
+
+    server = getattr(cell.ref, "server", None) if cell.ref else None
+    key_env = getattr(server, "key_env", "") if server else ""
+    if not key_env or not os.environ.get(key_env):
+        return lambda text: text
+    from evalkit.backends.secrets import Scrubber
+
+    return Scrubber(os.environ[key_env].strip())

@@ -164,6 +164,9 @@ def run(config: RunConfig, progress: Progress | None = None) -> RunSummary:
             _run_cells(cells, plans, store, config, summary, progress)
             if config.ladder is not None:
                 summary.warnings.extend(measure_ladders(store, cells, config.ladder, config))
+            user_errors = [o.user_error for o in summary.cells if o.user_error is not None]
+            if user_errors:  # e.g. a wrong API key: the other cells ran; the run ends with that one-line error
+                raise user_errors[0]
         except KeyboardInterrupt:
             summary.status = "interrupted"
             store.finish_run(summary.run_id, "interrupted", summary.warnings)

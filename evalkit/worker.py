@@ -16,7 +16,11 @@ code can corrupt the stream). Messages, in order:
     job_done {job}
     bench    {pp_tps, tg_tps, ttft_ms_median, ttft_ms_p95, ...}   (if asked)
     done     {peak_rss_bytes, observed: {...}}
-    error    {kind, message}                            (then exit code 1)
+    error    {kind, classes, user_error, message}       (then exit code 1)
+
+An ``error`` with ``user_error`` true (an EvalkitError: bad key, server gone, unreadable
+model) is re-raised by the parent once the other cells have run; any other failure
+(an unexpected exception, a signal) only fails the cell.
 
 Test hook: ``EVALKIT_WORKER_KILL="LABEL:N"`` makes the worker of cell LABEL send
 itself SIGKILL once it has streamed at least N items (a real kill, for tests).
@@ -131,8 +135,10 @@ def main(argv: list[str]) -> int:
     except Exception as exc:  # reported to the parent, which stores it as the cell's error
         from evalkit.errors import EvalkitError
 
-        message = str(exc) if isinstance(exc, EvalkitError) else f"{type(exc).__name__}: {exc}"
-        channel.emit("error", kind=type(exc).__name__, message=message)
+        user = isinstance(exc, EvalkitError)
+        message = str(exc) if user else f"{type(exc).__name__}: {exc}"
+        channel.emit("error", kind=type(exc).__name__, classes=[c.__name__ for c in type(exc).__mro__], user_error=user,
+                     message=message)  # fmt: skip
         if os.environ.get("EVALKIT_DEBUG") == "1":
             raise
         return 1

@@ -67,7 +67,7 @@ def _matrix_table(df, db) -> Table:
         pp = r0.pp_tps if not _nan(r0.pp_tps) else r0.suite_pp_tps
         tg = r0.tg_tps if not _nan(r0.tg_tps) else r0.suite_tg_tps
         status = "" if r0.cell_status in (None, "complete") or _nan(r0.cell_status) else f" [red]({r0.cell_status})[/]"
-        table.add_row(f"{r0.model}{status}", r0.quant or "", _f(r0.bits_per_weight, ".2f"), _f(r0.peak_rss_bytes, ".0f", 2**-20),
+        table.add_row(f"{r0.model}{status}", r0.quant if isinstance(r0.quant, str) else "", _f(r0.bits_per_weight, ".2f"), _f(r0.peak_rss_bytes, ".0f", 2**-20),
                       _f(pp, ".1f"), _f(tg, ".1f"), _f(r0.ttft_ms_median, ".0f"), _f(r0.usd_per_mtok_in, ".3f"),
                       _f(r0.usd_per_mtok_out, ".3f"), *cells, f"{100 * rows.mean_score.mean():.1f}%")  # fmt: skip
     return table

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shlex
 import sys
 
@@ -24,9 +25,64 @@ def default_selection() -> list[SuiteSelection]:
     return [SuiteSelection(name) for name in DEFAULT_SUITES]
 
 
+# -- servers (openai:MODEL, ollama:MODEL) and the lm-evaluation-harness bridge ------------------
+def server_options(fn):
+    """--base-url, --api-key-env, ...: folded into every openai:/ollama: model spec (see docs/servers.md)."""
+    opts = [
+        click.option("--base-url", help="Server models: the OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1."),
+        click.option("--api-key-env", help="Server models: NAME of the environment variable holding the API key (never the key)."),
+        click.option("--endpoint", type=click.Choice(["completions", "chat"]), help="Server models: API endpoint. Default: chat for api.openai.com, else completions."),
+        click.option("--choice-method", type=click.Choice(["auto", "next-token", "echo", "letter"]), help="Server models: how multiple choice is scored. Default auto: log-probabilities if the server returns them, else a generated letter."),
+        click.option("--concurrency", type=click.IntRange(1, 256), help="Server models: concurrent requests (default 4)."),
+        click.option("--request-timeout", type=click.FloatRange(min=0.1), help="Server models: seconds to wait for an answer (default 120)."),
+    ]
+    names = ("base_url", "api_key_env", "endpoint", "choice_method", "concurrency", "request_timeout")
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        kwargs["server"] = {n: kwargs.pop(n) for n in names}
+        return fn(*args, **kwargs)
+
+    for opt in reversed(opts):
+        wrapper = opt(wrapper)
+    return wrapper
+
+
+def lmeval_options(fn):
+    """--lm-eval-task: run lm-evaluation-harness tasks through evalkit's backends instead of suites."""
+    opts = [
+        click.option("--lm-eval-task", "lm_eval_tasks", multiple=True, help="Run this lm-evaluation-harness task (or group) through the model's evalkit backend. Repeatable."),
+        click.option("--lm-eval-include", type=click.Path(exists=True, file_okay=False), help="Folder of extra lm-eval task YAML files (lm-eval's --include_path)."),
+    ]
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        kwargs["lm_eval"] = {"tasks": kwargs.pop("lm_eval_tasks"), "include": kwargs.pop("lm_eval_include")}
+        return fn(*args, **kwargs)
+
+    for opt in reversed(opts):
+        wrapper = opt(wrapper)
+    return wrapper
+
+
+def _with_server_options(models, server: dict) -> tuple:
+    from evalkit.backends.server_spec import apply_cli_options
+
+    return tuple(apply_cli_options(list(models), **server))
+
+
+def _run_lm_eval(models, lm_eval, limit, shots, db, threads, n_ctx, repack, force) -> None:
+    from evalkit.lmeval.runtask import LmEvalRun, run_lm_eval
+
+    cfg = LmEvalRun(models=list(models), tasks=list(lm_eval["tasks"]), include_path=lm_eval["include"], limit=limit,
+                    shots=shots, db=db, threads=threads, n_ctx=n_ctx, repack=repack, force=force,
+                    command="evalkit " + " ".join(shlex.quote(a) for a in sys.argv[1:]))  # fmt: skip
+    run_lm_eval(cfg)
+
+
 @click.command("run")
 @click.option("-c", "--config", "run_file", type=click.Path(dir_okay=False), help="A run file (evalkit.toml): models × quantization levels × suites, benchmark, cost profile. See docs/matrix.md.")
-@click.option("-m", "--model", "models", multiple=True, help="Model: a short name (see 'evalkit models'), a .gguf path, or hf:owner/repo/file.gguf; append @Q8_0 (etc.) for a quantization level derived by llama.cpp. Repeatable.")
+@click.option("-m", "--model", "models", multiple=True, help="Model: a short name (see 'evalkit models'), a .gguf path, hf:owner/repo/file.gguf, openai:MODEL or ollama:MODEL; append @Q8_0 (etc.) for a quantization level derived by llama.cpp. Repeatable.")
 @click.option("-s", "--suite", "suites", multiple=True, help="Suite name (see 'evalkit suites') or path to a suite file. Repeatable.")
 @click.option("--subset", "subsets", multiple=True, help="Subset (e.g. an MMLU subject), a group (stem, humanities, social_sciences, other) or 'all'. Repeatable.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many items per subset.")
@@ -45,20 +101,29 @@ def default_selection() -> list[SuiteSelection]:
 @click.option("--cost-watts", type=click.FloatRange(min=0), help="Power draw under load in watts (default 45).")
 @click.option("--cost-kwh-usd", type=click.FloatRange(min=0), help="Electricity price in US$ per kWh (default 0.17).")
 @click.option("--cost-utilization", type=click.FloatRange(0, 1, min_open=True), help="Share of hours spent on inference, 0..1 (default 0.5).")
+@server_options
+@lmeval_options
 def run_cmd(run_file, models, suites, subsets, limit, shots, db, data_dir, threads, n_ctx, repack, force, seed, bench,
-            quality, **cost):  # fmt: skip
+            quality, server, lm_eval, **cost):  # fmt: skip
     """Evaluate models on suites; print a summary and store every item in DuckDB.
 
     With no arguments, runs the embedded default model on the default selection. Each model runs in its
     own worker process: its peak memory, load time and speed are stored per cell, and a crash fails that
     cell only (exit code 1 when a cell failed; run the same command again to complete it).
     """
+    from evalkit.models import DEFAULT_MODEL
     from evalkit.report import console_progress, print_cells, print_summary
     from evalkit.runner import run
 
+    if lm_eval["tasks"]:
+        if suites or subsets or run_file:
+            raise click.UsageError("--lm-eval-task cannot be combined with --suite/--subset/-c: run them as two commands.")
+        models = _with_server_options(models, server)
+        return _run_lm_eval(models or (DEFAULT_MODEL,), lm_eval, limit, shots, db, threads, n_ctx, repack, force)
     params = locals()
     command = "evalkit " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     config = _from_file(run_file, params, command) if run_file else _from_flags(params, command)
+    config.models = list(_with_server_options(config.models, server))
     overrides = {COST_OPTIONS[k]: v for k, v in cost.items() if v is not None}
     if overrides:
         config.cost = config.cost.with_overrides(**overrides)
