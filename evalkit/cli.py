@@ -22,13 +22,14 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from evalkit.commands import importer, info, results, run
+    from evalkit.commands import importer, info, quantize, results, run
 
     cli.add_command(run.run_cmd)
     cli.add_command(results.results_cmd)
     cli.add_command(info.models_cmd)
     cli.add_command(info.suites_cmd)
     cli.add_command(importer.import_cmd)
+    cli.add_command(quantize.quantize_cmd)
 
 
 _register()

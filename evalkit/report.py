@@ -58,3 +58,31 @@ def print_summary(summary) -> None:
             "item. These scores measure nothing; check the model and prompt.", highlight=False
         )  # fmt: skip
     out_console.print(f"results stored in {summary.db} (run {summary.run_id}, status {summary.status})", highlight=False)
+
+
+def _num(x, fmt: str) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
+
+
+def print_cells(summary) -> None:
+    """One line per matrix cell (model file): status, peak memory, speed, latency and cost."""
+    if not getattr(summary, "cells", None):
+        return
+    table = Table(title="cells (one worker process per model file)", title_justify="left")
+    cols = ("model", "quant", "status", "peak RSS MB", "load s", "pp tok/s", "tg tok/s", "TTFT ms p50/p95", "$/1M in/out", "$/1k items")
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("model", "quant", "status") else "right")
+    for o in summary.cells:
+        r = o.row or {}
+        status = o.status if not o.error else f"[bold red]{o.status}[/]"
+        rss = r.get("peak_rss_bytes")
+        table.add_row(
+            o.cell.label, o.cell.quant or "", status, _num(rss / 2**20 if rss else None, ".0f"), _num(r.get("load_seconds"), ".2f"),
+            _num(r.get("pp_tps") or r.get("suite_pp_tps"), ".1f"), _num(r.get("tg_tps") or r.get("suite_tg_tps"), ".1f"),
+            f"{_num(r.get('ttft_ms_median'), '.0f')}/{_num(r.get('ttft_ms_p95'), '.0f')}",
+            f"{_num(r.get('usd_per_mtok_in'), '.3f')}/{_num(r.get('usd_per_mtok_out'), '.3f')}", _num(r.get("usd_per_1k_items"), ".4f"),
+        )  # fmt: skip
+    out_console.print(table)
+    for o in summary.cells:
+        if o.error:
+            err_console.print(f"[bold red]cell {o.cell.label} {o.status}:[/] {o.error}", highlight=False)
