@@ -22,12 +22,14 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from evalkit.commands import baseline, gate, info, results, run
+    from evalkit.commands import importer, info, results, run
+    from evalkit.commands import baseline, gate
 
     cli.add_command(run.run_cmd)
     cli.add_command(results.results_cmd)
     cli.add_command(info.models_cmd)
     cli.add_command(info.suites_cmd)
+    cli.add_command(importer.import_cmd)
     cli.add_command(gate.gate_cmd)
     cli.add_command(baseline.baseline_group)
 
