@@ -7,12 +7,14 @@ failures. A gate whose defaults fire more often than alpha here would be noise.
 
 Binary outcomes (McNemar's exact test): per-item difficulty p_i ~ Beta with mean
 `acc`; with probability `flip` an item's two outcomes are independent Bernoulli(p_i)
-draws, else both sides share one draw. Continuous scores (F1-like: 40% zeros, 30%
-ones, the rest uniform, plus N(0, 0.2) noise per side, clipped to [0, 1]): the paired
-randomization test, and for comparison the two plain bootstrap tests.
+draws, else both sides share one draw. The rate is also computed exactly.
+Continuous scores, two shapes (F1-like: 40% zeros, 30% ones, the rest uniform, plus
+N(0, 0.2) noise per side, clipped to [0, 1]; skewed: identical scores except 10% of
+items per side re-drawn): the gate's paired randomization test, and for comparison
+the plain (shift) and studentized bootstrap tests.
 
-    python benchmarks/gate_false_alarms.py            # full run (several minutes)
-    python benchmarks/gate_false_alarms.py --quick    # a smoke run
+    python benchmarks/gate_false_alarms.py            # full run (20-40 minutes on 2 cores)
+    python benchmarks/gate_false_alarms.py --quick    # a smoke run (about a minute)
 Writes benchmarks/results/gate_false_alarms.json and prints a Markdown table.
 """
 
@@ -85,15 +87,28 @@ def check_decide_agrees(s: GateSettings) -> None:
 
 
 def f1_pair(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """F1-like scores: 40% of items near 0, 30% near 1, the rest anywhere; N(0, 0.2) noise per side."""
     u = rng.random(n)
     level = np.where(u < 0.4, 0.0, np.where(u < 0.7, 1.0, rng.random(n)))
     return (np.clip(level + rng.normal(0, 0.2, n), 0, 1), np.clip(level + rng.normal(0, 0.2, n), 0, 1))
 
 
-def continuous_rate(n: int, reps: int, test: str, rng: np.random.Generator, s: GateSettings) -> float:
+def skewed_pair(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Mostly identical scores; on each side 10% of items get a fresh uniform score (few, large changes)."""
+    level = rng.random(n)
+    a, b = level.copy(), level.copy()
+    ma, mb = rng.random(n) < 0.1, rng.random(n) < 0.1
+    a[ma], b[mb] = rng.random(int(ma.sum())), rng.random(int(mb.sum()))
+    return a, b
+
+
+PAIRS = {"f1": f1_pair, "skewed": skewed_pair}
+
+
+def continuous_rate(n: int, reps: int, test: str, data: str, rng: np.random.Generator, s: GateSettings) -> float:
     fails = 0
     for r in range(reps):
-        a, b = f1_pair(n, rng)
+        a, b = PAIRS[data](n, rng)
         res = compare_scores(a, b, s.ci_level, s.resamples, seed=r, test=test)
         fails += decide(res, s)[0] == "fail"
     return fails / reps
@@ -106,11 +121,13 @@ def se(rate: float, reps: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--reps-binary", type=int, default=20000)
+    ap.add_argument("--reps-continuous", type=int, default=10000, help="for the default test; the bootstrap tests get a fifth")
     args = ap.parse_args()
     s = GateSettings()
     check_decide_agrees(s)
     rng = np.random.default_rng(20240601)
-    reps_b, reps_c = (2000, 200) if args.quick else (20000, 2000)
+    reps_b, reps_c = (2000, 200) if args.quick else (args.reps_binary, args.reps_continuous)
     t0 = time.time()
     binary = []
     for n in (20, 50, 100, 200, 500, 1000):
@@ -121,11 +138,12 @@ def main() -> None:
                 binary.append({"n": n, "accuracy": acc, "flip": flip, "reps": reps_b, "rate": rate, "se": se(rate, reps_b),
                                "exact": exact})
     continuous = []
-    for n in (20, 50, 100, 200):
-        for test in ("signflip", "shift", "bootstrap_t"):
-            reps = reps_c if test == "signflip" else max(reps_c // 2, 100)
-            rate = continuous_rate(n, reps, test, rng, s)
-            continuous.append({"n": n, "test": test, "reps": reps, "rate": rate, "se": se(rate, reps)})
+    for data in PAIRS:
+        for n in (20, 50, 100, 200):
+            for test in ("signflip", "shift", "bootstrap_t"):
+                reps = reps_c if test == "signflip" else max(reps_c // 5, 100)
+                rate = continuous_rate(n, reps, test, data, rng, s)
+                continuous.append({"data": data, "n": n, "test": test, "reps": reps, "rate": rate, "se": se(rate, reps)})
     result = {
         "settings": {"max_drop": s.max_drop, "alpha": s.alpha, "resamples": s.resamples},
         "binary": binary, "continuous": continuous, "seconds": round(time.time() - t0, 1),
@@ -149,11 +167,13 @@ def print_tables(result: dict) -> None:
             rows = [r for r in result["binary"] if r["n"] == n and r["flip"] == f]
             cells.append(f"{100 * max(r['rate'] for r in rows):.2f}% / {100 * max(r['exact'] for r in rows):.2f}%")
         print(f"| {n} | " + " | ".join(cells) + " |")
-    print("\ncontinuous (F1-like): false-alarm rate by test")
-    print("| n | signflip (default) | shift bootstrap | bootstrap-t |\n|---:|---:|---:|---:|")
-    for n in sorted({r["n"] for r in result["continuous"]}):
-        row = {r["test"]: r for r in result["continuous"] if r["n"] == n}
-        print(f"| {n} | " + " | ".join(f"{100 * row[t]['rate']:.2f}% ± {100 * row[t]['se']:.2f}" for t in ("signflip", "shift", "bootstrap_t")) + " |")
+    print("\ncontinuous scores: false-alarm rate ± its standard error, by test")
+    print("| data | n | randomization (default) | bootstrap (shift) | bootstrap-t |\n|---|---:|---:|---:|---:|")
+    for data in PAIRS:
+        for n in sorted({r["n"] for r in result["continuous"]}):
+            row = {r["test"]: r for r in result["continuous"] if r["n"] == n and r["data"] == data}
+            cells = [f"{100 * row[t]['rate']:.2f}% ± {100 * row[t]['se']:.2f}" for t in ("signflip", "shift", "bootstrap_t")]
+            print(f"| {data} | {n} | " + " | ".join(cells) + " |")
     print(f"\nmax binary {100 * result['max_binary_rate']:.2f}% simulated, {100 * result['max_binary_exact']:.2f}% exact; "
           f"max continuous (default) "
           f"{100 * result['max_default_continuous_rate']:.2f}%; {result['seconds']} s")  # fmt: skip

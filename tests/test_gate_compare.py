@@ -87,8 +87,15 @@ def test_too_few_items_is_an_error_not_a_pass():
 
 
 def test_suite_missing_on_one_side_is_an_error():
-    with pytest.raises(ConfigError, match="suite qa is in the baseline but not in the candidate"):
-        gate(side(BASE), side(BASE, suite="other"), GateSettings())
+    two = side(BASE)
+    other = side(BASE, suite="other")
+    two.items += other.items
+    two.suites.update(other.suites)
+    with pytest.raises(ConfigError, match="suite other is in the baseline but not in the candidate.*--suite qa"):
+        gate(two, side(BASE), GateSettings())
+    assert gate(two, side(BASE), GateSettings(suites=("qa",))).passed
+    with pytest.raises(ConfigError, match="share no suite \\(baseline: qa; candidate: other\\)"):
+        gate(side(BASE), other, GateSettings())
     with pytest.raises(ConfigError, match="suite nope is not in the baseline"):
         gate(side(BASE), side(BASE), GateSettings(suites=("nope",)))
 

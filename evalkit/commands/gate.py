@@ -44,7 +44,7 @@ def gate_cmd(baseline, candidate, suites, max_drop, alpha, min_items, min_overla
     0 pass, 1 regression, 2 usage error. With $GITHUB_STEP_SUMMARY set, the Markdown
     report is appended to it.
     """
-    from evalkit.errors import GateFailed
+    from evalkit.errors import EvalkitError, GateFailed
     from evalkit.gate import report as rep
     from evalkit.gate.compare import GateSettings, gate
     from evalkit.gate.refs import resolve
@@ -54,7 +54,11 @@ def gate_cmd(baseline, candidate, suites, max_drop, alpha, min_items, min_overla
         max_new_errors=max_new_errors, min_speed_ratio=min_speed_ratio, max_ram_increase=max_ram_increase,
         resamples=resamples, seed=seed, allow_suite_change=allow_suite_change,
     )  # fmt: skip
-    result = gate(resolve(baseline, db), resolve(candidate, db), settings)
+    try:
+        result = gate(resolve(baseline, db), resolve(candidate, db), settings)
+    except EvalkitError as exc:  # misuse: say why on the CI summary page too, then exit 2
+        _summary(f"## ⚠️ evalkit gate: not run\n\n{exc}\n")
+        raise
     markdown = rep.to_markdown(result)
     if fmt == "table":
         rep.print_table(result)
@@ -62,10 +66,7 @@ def gate_cmd(baseline, candidate, suites, max_drop, alpha, min_items, min_overla
         click.echo(markdown if fmt == "markdown" else rep.dumps_json(result))
     _write(markdown_out, markdown)
     _write(json_out, rep.dumps_json(result) if json_out else None)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(markdown + "\n")
+    _summary(markdown)
     if not result.passed:
         raise GateFailed("gate failed: " + "; ".join(result.failures()))
 
@@ -75,3 +76,11 @@ def _write(path: str | None, text: str | None) -> None:
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
+
+
+def _summary(markdown: str) -> None:
+    """Append to the GitHub Actions job summary when running there."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(markdown + "\n")

@@ -127,6 +127,11 @@ def _suites(baseline: Side, candidate: Side, settings: GateSettings, crashed: bo
                     )
         return list(settings.suites)
     only_b, only_c = sorted(have_b - have_c), sorted(have_c - have_b)
+    if not have_b & have_c and not crashed:
+        raise ConfigError(
+            f"the baseline and the candidate share no suite (baseline: {', '.join(sorted(have_b)) or 'none'}; candidate: "
+            f"{', '.join(sorted(have_c)) or 'none'}). Gate runs of the same suites."
+        )
     if only_b and not crashed:
         raise ConfigError(
             f"suite {only_b[0]} is in the baseline but not in the candidate: run it for the candidate too, "

@@ -137,7 +137,7 @@ def _find_run(store: Store, run: str) -> tuple:
     known = [r[0] for r in store.con.execute("SELECT run_id FROM runs ORDER BY started_at DESC").fetchall()]
     if rows:
         raise ConfigError(f"run id prefix '{run}' matches {len(rows)} runs in {store.path}. Give more of the run id.")
-    raise ConfigError(did_you_mean(run, known, f"run in {store.path}") + ". Or use 'latest'.")
+    raise ConfigError(f"{store.path}: " + did_you_mean(run, known, "run id") + ". Or use 'latest'.")
 
 
 def _pick_model(store: Store, run_id: str, wanted: str | None, ref: str) -> dict:
@@ -155,7 +155,7 @@ def _pick_model(store: Store, run_id: str, wanted: str | None, ref: str) -> dict
         hits = [m for m in models if wanted in (m.get("name"), m.get("spec")) or str(m.get("model_id", "")).startswith(wanted)]
         if len(hits) != 1:
             names = [str(m.get("name")) for m in models]
-            raise ConfigError(did_you_mean(wanted, names, f"model in run {run_id}") + f". Use {ref.split('#')[0]}#NAME.")
+            raise ConfigError(f"run {run_id}: " + did_you_mean(wanted, names, "model") + f". Use {ref.split('#')[0]}#NAME.")
         return hits[0]
     if len(models) > 1:
         names = ", ".join(str(m.get("name")) for m in models)
