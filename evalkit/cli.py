@@ -22,7 +22,7 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from evalkit.commands import importer, info, quantize, results, run
+    from evalkit.commands import baseline, gate, importer, info, quantize, results, run
 
     cli.add_command(run.run_cmd)
     cli.add_command(results.results_cmd)
@@ -30,6 +30,8 @@ def _register() -> None:
     cli.add_command(info.suites_cmd)
     cli.add_command(importer.import_cmd)
     cli.add_command(quantize.quantize_cmd)
+    cli.add_command(gate.gate_cmd)
+    cli.add_command(baseline.baseline_group)
 
 
 _register()
