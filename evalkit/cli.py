@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -28,6 +29,7 @@ def _register() -> None:
     cli.add_command(results.results_cmd)
     cli.add_command(info.models_cmd)
     cli.add_command(info.suites_cmd)
+    cli.add_command(importlib.import_module("evalkit.commands.site").site_cmd)
 
 
 _register()
