@@ -22,10 +22,17 @@ CELL_FIELDS = [
 
 
 def _flags(data: SiteData) -> dict[tuple[str, str], list[str]]:
-    out: dict[tuple[str, str], set[str]] = {}
+    """Degenerate-result flags per model × suite, from the newest metric row of each subset and metric."""
+    started = {r["run_id"]: str(r.get("started_at") or "") for r in data.runs}
+    newest: dict[tuple, dict] = {}
     for r in data.metrics:
+        key = (r["model_id"], r["suite"], r["subset"], r["metric"])
+        if key not in newest or started.get(r["run_id"], "") >= started.get(newest[key]["run_id"], ""):
+            newest[key] = r
+    out: dict[tuple[str, str], set[str]] = {}
+    for (model_id, suite, _, _), r in newest.items():
         if r.get("flags"):
-            out.setdefault((r["model_id"], r["suite"]), set()).update(r["flags"])
+            out.setdefault((model_id, suite), set()).update(r["flags"])
     return {k: sorted(v) for k, v in out.items()}
 
 
