@@ -32,6 +32,7 @@ def list_subsets(suite: Suite) -> list[str]:
 
 def load_subsets(suite: Suite, subsets: list[str], directory: Path | None) -> dict[str, SubsetData]:
     """Load the named subsets (each with its few-shot pool); raise DataUnavailable if unreachable."""
+    directory = Path(directory) if directory is not None else None
     if suite.source.type == "mmlu":
         from evalkit.sources import mmlu
 
