@@ -223,3 +223,21 @@ def test_pages_link_only_to_local_files(tmp_path):
     for path in (tmp_path / "site").rglob("*.html"):
         refs = re.findall(r'(?:src|href)="([^"]+)"', path.read_text())
         assert refs and all(not r.startswith(("http:", "https:", "//")) for r in refs), (path, refs)
+
+
+def test_measurements_reach_leaderboard_model_and_run_pages(tmp_path):
+    db = write_db(tmp_path / "r.duckdb")
+    with Store(db) as store:
+        store.con.execute("ALTER TABLE cells ADD COLUMN usd_per_1k_items DOUBLE")  # as a later migration might
+        store.con.execute(
+            "INSERT INTO cells (run_id, model_id, status, peak_rss_bytes, pp_tps, tg_tps, ttft_ms_median, usd_per_mtok_in, "
+            "usd_per_mtok_out, usd_per_1k_items) VALUES ('run-1', ?, 'complete', 123456789, 250.5, 42.25, 87.0, 0.01, 0.05, 0.321)",
+            ["a" * 64],
+        )
+    build_site(db, tmp_path / "site")
+    board = (tmp_path / "site" / "index.html").read_text()
+    for shown in ("123 MB", "250", "42.2", "87", "$0.0200", "75.0%"):  # blend: (3 × 0.01 + 0.05) / 4 = 0.02
+        assert shown in board, shown
+    model = next((tmp_path / "site" / "models").glob("*.html")).read_text()
+    assert "usd per 1k items" in model and "0.321" in model
+    assert "usd per 1k items" in (tmp_path / "site" / "runs" / "run-1.html").read_text()

@@ -21,6 +21,13 @@ CELL_FIELDS = [
 ]  # fmt: skip
 
 
+def cell_fields(cells: list[dict]) -> list[tuple[str, str, str]]:
+    """The known measurement columns, then any other column a newer schema added (shown as stored)."""
+    known = {key for key, _, _ in CELL_FIELDS} | {"run_id", "model_id", "details"}
+    extra = sorted({k for c in cells for k, v in c.items() if k not in known and v is not None})
+    return CELL_FIELDS + [(k, k.replace("_", " "), "auto") for k in extra]
+
+
 def _flags(data: SiteData) -> dict[tuple[str, str], list[str]]:
     """Degenerate-result flags per model × suite, from the newest metric row of each subset and metric."""
     started = {r["run_id"]: str(r.get("started_at") or "") for r in data.runs}
@@ -96,7 +103,7 @@ def model_page(data: SiteData, m: dict, browsers: dict[str, dict]) -> dict:
         "m": m,
         "facts": redact({k: v for k, v in m.items() if k not in ("slug", "label", "family_key")}),
         "cells": [c for c in data.cells if c["model_id"] == mid],
-        "cell_fields": CELL_FIELDS,
+        "cell_fields": cell_fields(data.cells),
         "suite_scores": [s for s in data.suite_scores if s["model_id"] == mid],
         "subset_scores": [s for s in data.subset_scores if s["model_id"] == mid],
         "metrics": [r for r in data.metrics if r["model_id"] == mid],
@@ -119,7 +126,7 @@ def run_page(data: SiteData, run: dict) -> dict:
         "run": _run_view(run),
         "cells": [{**c, "label": models.get(c["model_id"], {}).get("label", c["model_id"][:12]),
                    "slug": models.get(c["model_id"], {}).get("slug")} for c in data.cells if c["run_id"] == rid],
-        "cell_fields": CELL_FIELDS,
+        "cell_fields": cell_fields(data.cells),
         "metrics": [{**r, "label": models.get(r["model_id"], {}).get("label", r["model_id"][:12])} for r in data.metrics if r["run_id"] == rid],
         "groups": [{**g, "label": models.get(g["model_id"], {}).get("label", g["model_id"][:12]),
                     "slug": models.get(g["model_id"], {}).get("slug")} for g in data.run_items if g["run_id"] == rid],
