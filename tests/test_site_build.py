@@ -241,3 +241,14 @@ def test_measurements_reach_leaderboard_model_and_run_pages(tmp_path):
     model = next((tmp_path / "site" / "models").glob("*.html")).read_text()
     assert "usd per 1k items" in model and "0.321" in model
     assert "usd per 1k items" in (tmp_path / "site" / "runs" / "run-1.html").read_text()
+
+
+def test_a_folder_holding_only_a_readme_is_built_into_and_the_readme_kept(tmp_path):
+    db = write_db(tmp_path / "r.duckdb")
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "README.md").write_text("The generated static site is written here.\n")
+    build_site(db, out)
+    build_site(db, out)  # and again over the built site
+    assert (out / "README.md").read_text() == "The generated static site is written here.\n"
+    assert (out / "index.html").is_file() and (out / MARKER).is_file()

@@ -16,12 +16,19 @@ def hover(*lines: str) -> str:
 
 
 def latest_cells(data: SiteData) -> dict[str, dict]:
-    """Per model, the newest complete cell (else the newest cell of any status). Cells come newest first."""
+    """Per model, the newest value of each measurement among its complete cells (as `evalkit results` shows
+    them); a model whose cells all failed gets its newest cell. Cells come newest first."""
     best: dict[str, dict] = {}
     for c in data.cells:
         cur = best.get(c["model_id"])
-        if cur is None or (cur.get("status") != "complete" and c.get("status") == "complete"):
-            best[c["model_id"]] = c
+        if cur is None:
+            best[c["model_id"]] = dict(c)
+        elif cur.get("status") != "complete" and c.get("status") == "complete":
+            best[c["model_id"]] = dict(c)
+        elif c.get("status") == "complete":
+            for key, value in c.items():
+                if cur.get(key) is None and value is not None:
+                    cur[key] = value
     return best
 
 

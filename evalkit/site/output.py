@@ -1,7 +1,8 @@
 """Where the site is written: a staging folder beside the target, swapped in only when complete.
 
-The target is replaced only if it is missing, empty, or a site this command built before (it holds the
-marker file). Any other folder is refused, so a wrong --out never deletes someone's files.
+The target is replaced only if it is missing, empty (a README.md alone counts as empty: the repository keeps
+one in site/), or a site this command built before (it holds the marker file). Any other folder is refused,
+so a wrong --out never deletes someone's files. A README.md at the top of the target is carried over.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from evalkit.errors import ConfigError
 
 MARKER = ".evalkit-site"
+KEPT = ("README.md",)  # carried over from the old folder into the new site
 
 
 def check_target(out: Path) -> None:
@@ -25,10 +27,10 @@ def check_target(out: Path) -> None:
         raise ConfigError(f"--out {out} exists and is not a folder. Pass a new or empty folder, or a site built before.")
     if out.is_dir() and not (out / MARKER).is_file():
         try:
-            entries = next(os.scandir(out), None)
+            others = [e.name for e in os.scandir(out) if e.name not in KEPT]
         except OSError as exc:
             raise ConfigError(f"cannot read --out {out}: {exc.strerror}. Pass another folder.") from None
-        if entries is not None:
+        if others:
             raise ConfigError(
                 f"refusing to overwrite {out}: it is not empty and not an evalkit site (no {MARKER} file). "
                 "Pass --out with a new or empty folder."
@@ -64,6 +66,9 @@ def staging(out: Path) -> Iterator[Path]:
 def _swap(tmp: Path, out: Path) -> None:
     """Put ``tmp`` at ``out``; the old site (if any) is moved aside first and restored if the move fails."""
     check_target(out)  # again: something may have appeared there while we were building
+    for name in KEPT:
+        if (out / name).is_file() and not (tmp / name).exists():
+            shutil.copy2(out / name, tmp / name)
     if not out.exists():
         os.rename(tmp, out)
         return
