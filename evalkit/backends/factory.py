@@ -7,6 +7,10 @@ from evalkit.models import ModelRef
 
 def backend_fingerprint(ref: ModelRef) -> dict:
     """The backend settings that change results; part of every stored item's key."""
+    if ref.server is not None:
+        from evalkit.backends.openai_http import fingerprint_of
+
+        return fingerprint_of(ref.server)
     return {"backend": ref.backend}
 
 

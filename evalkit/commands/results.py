@@ -35,7 +35,7 @@ def results_cmd(db, fmt):
     for s in suites:
         table.add_column(s, justify="right")
     table.add_column("mean", justify="right")
-    ranked = df.groupby(["model", "quant"])["accuracy"].mean().sort_values(ascending=False)
+    ranked = df.groupby(["model", "quant"], dropna=False)["accuracy"].mean()  # server models have no quant.sort_values(ascending=False)
     for (model, quant), mean in ranked.items():
         cells = []
         for s in suites:
@@ -46,7 +46,7 @@ def results_cmd(db, fmt):
             r = row.iloc[0]
             flag = " [red]![/]" if isinstance(r["flags"], list | tuple) and len(r["flags"]) else ""
             cells.append(f"{100 * r.accuracy:.1f}% ±{50 * (r.ci_high - r.ci_low):.1f} (n={r.n}){flag}")
-        table.add_row(model, quant or "", *cells, f"{100 * mean:.1f}%")
+        table.add_row(model, quant if isinstance(quant, str) else "", *cells, f"{100 * mean:.1f}%")
     out_console.print(table)
     if df["flags"].map(lambda f: isinstance(f, list | tuple) and len(f) > 0).any():
         out_console.print("[red]![/] degenerate probabilities detected for that cell: its score measures nothing.")

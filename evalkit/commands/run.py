@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shlex
 import sys
 
@@ -18,6 +19,61 @@ def default_selection() -> list[SuiteSelection]:
     return [SuiteSelection(name) for name in DEFAULT_SUITES]
 
 
+# -- servers (openai:MODEL, ollama:MODEL) and the lm-evaluation-harness bridge ------------------
+def server_options(fn):
+    """--base-url, --api-key-env, ...: folded into every openai:/ollama: model spec (see docs/servers.md)."""
+    opts = [
+        click.option("--base-url", help="Server models: the OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1."),
+        click.option("--api-key-env", help="Server models: NAME of the environment variable holding the API key (never the key)."),
+        click.option("--endpoint", type=click.Choice(["completions", "chat"]), help="Server models: API endpoint. Default: chat for api.openai.com, else completions."),
+        click.option("--choice-method", type=click.Choice(["auto", "next-token", "echo", "letter"]), help="Server models: how multiple choice is scored. Default auto: log-probabilities if the server returns them, else a generated letter."),
+        click.option("--concurrency", type=click.IntRange(1, 256), help="Server models: concurrent requests (default 4)."),
+        click.option("--request-timeout", type=click.FloatRange(min=0.1), help="Server models: seconds to wait for an answer (default 120)."),
+    ]
+    names = ("base_url", "api_key_env", "endpoint", "choice_method", "concurrency", "request_timeout")
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        kwargs["server"] = {n: kwargs.pop(n) for n in names}
+        return fn(*args, **kwargs)
+
+    for opt in reversed(opts):
+        wrapper = opt(wrapper)
+    return wrapper
+
+
+def lmeval_options(fn):
+    """--lm-eval-task: run lm-evaluation-harness tasks through evalkit's backends instead of suites."""
+    opts = [
+        click.option("--lm-eval-task", "lm_eval_tasks", multiple=True, help="Run this lm-evaluation-harness task (or group) through the model's evalkit backend. Repeatable."),
+        click.option("--lm-eval-include", type=click.Path(exists=True, file_okay=False), help="Folder of extra lm-eval task YAML files (lm-eval's --include_path)."),
+    ]
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        kwargs["lm_eval"] = {"tasks": kwargs.pop("lm_eval_tasks"), "include": kwargs.pop("lm_eval_include")}
+        return fn(*args, **kwargs)
+
+    for opt in reversed(opts):
+        wrapper = opt(wrapper)
+    return wrapper
+
+
+def _with_server_options(models, server: dict) -> tuple:
+    from evalkit.backends.server_spec import apply_cli_options
+
+    return tuple(apply_cli_options(list(models), **server))
+
+
+def _run_lm_eval(models, lm_eval, limit, shots, db, threads, n_ctx, repack, force) -> None:
+    from evalkit.lmeval.runtask import LmEvalRun, run_lm_eval
+
+    cfg = LmEvalRun(models=list(models), tasks=list(lm_eval["tasks"]), include_path=lm_eval["include"], limit=limit,
+                    shots=shots, db=db, threads=threads, n_ctx=n_ctx, repack=repack, force=force,
+                    command="evalkit " + " ".join(shlex.quote(a) for a in sys.argv[1:]))  # fmt: skip
+    run_lm_eval(cfg)
+
+
 @click.command("run")
 @click.option("-m", "--model", "models", multiple=True, help="Model: a short name (see 'evalkit models'), a .gguf path, or hf:owner/repo/file.gguf. Repeatable.")
 @click.option("-s", "--suite", "suites", multiple=True, help="Suite name (see 'evalkit suites') or path to a suite file. Repeatable.")
@@ -31,13 +87,21 @@ def default_selection() -> list[SuiteSelection]:
 @click.option("--repack", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True, help="llama.cpp CPU weight repacking; 'auto' probes it in a child process first.")
 @click.option("--force", is_flag=True, help="Re-evaluate items already stored for the same model, suite version and prompt.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for sampling and generated suites.")
-def run_cmd(models, suites, subsets, limit, shots, db, data_dir, threads, n_ctx, repack, force, seed):
+@server_options
+@lmeval_options
+def run_cmd(models, suites, subsets, limit, shots, db, data_dir, threads, n_ctx, repack, force, seed, server, lm_eval):
     """Evaluate models on suites; print a summary and store every item in DuckDB.
 
     With no arguments, runs the embedded default model on the default selection.
     """
     from evalkit.models import DEFAULT_MODEL
     from evalkit.report import console_progress, print_summary
+
+    models = _with_server_options(models, server)
+    if lm_eval["tasks"]:
+        if suites or subsets:
+            raise click.UsageError("--lm-eval-task cannot be combined with --suite/--subset: run them as two commands.")
+        return _run_lm_eval(models or (DEFAULT_MODEL,), lm_eval, limit, shots, db, threads, n_ctx, repack, force)
 
     if suites:
         selections = [SuiteSelection(s, list(subsets), limit, shots) for s in suites]

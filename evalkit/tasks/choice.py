@@ -39,10 +39,17 @@ class ChoiceTask:
             model_id=job.model_id, eval_key=job.keys[i], suite=job.suite.name, suite_version=job.suite.version,
             suite_hash=job.suite.content_hash, subset=job.subset, item_id=item.id, prompt_hash=job.hashes[i],
             target=item.target, choices=labels, prompt_tokens=res.prompt_tokens, latency_ms=res.latency_ms,
-            details={"new_tokens": res.new_tokens, "shots": job.plan.shots},
+            completion_tokens=res.completion_tokens, output=res.output,
+            details={"new_tokens": res.new_tokens, "shots": job.plan.shots, **res.details},
         )  # fmt: skip
         if res.error:
             return ItemRow(**base, prediction=None, correct=None, error=res.error)
+        if not res.logprobs:  # a choice picked without log-likelihoods (parsed letter), or none found
+            idx = res.choice_index
+            pred = labels[idx] if idx is not None else None
+            probs = [float(j == idx) for j in range(len(labels))] if pred else []
+            return ItemRow(**base, prediction=pred, correct=pred == item.target, score=float(pred == item.target),
+                           probs=probs)  # fmt: skip
         probs = softmax(res.logprobs)
         best = max(range(len(labels)), key=lambda j: res.logprobs[j])
         pred = labels[best] if not math.isnan(res.logprobs[best]) else None
