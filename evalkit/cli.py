@@ -22,7 +22,7 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from evalkit.commands import baseline, gate, importer, info, quantize, results, run
+    from evalkit.commands import baseline, gate, importer, info, quantize, results, run, site
 
     cli.add_command(run.run_cmd)
     cli.add_command(results.results_cmd)
@@ -32,6 +32,7 @@ def _register() -> None:
     cli.add_command(quantize.quantize_cmd)
     cli.add_command(gate.gate_cmd)
     cli.add_command(baseline.baseline_group)
+    cli.add_command(site.site_cmd)
 
 
 _register()
