@@ -1,27 +1,25 @@
 """The site built from real runs, opened in headless Chromium.
 
-Real parts: both shipped models and two quantization levels derived from SmolLM2 with llama.cpp's own
-quantize function run on two MMLU subjects (--limit 3, 0-shot) through evalkit's runner into a real
-DuckDB file; `evalkit site build` renders it; Chromium (Playwright) opens every page from the file system.
+Real parts: a matrix run file (`evalkit run -c`) evaluates both shipped models and two quantization levels
+derived from SmolLM2 by llama.cpp's quantize function (Q4_0, Q2_K) on two MMLU subjects (--limit 3, 0-shot),
+each model file in its own worker process that measures peak RAM, pp/tg tokens/s, TTFT and cost, and the
+quantization ladder (KL divergence, top-1 agreement, perplexity) against the source; the runner also loads
+the bundled published reference points. `evalkit site build` renders the database; Chromium (Playwright)
+opens every page from the file system.
 
-Rows that real code does not produce yet are inserted here and say so in their own text:
-- ``cells`` (RAM, speed, cost per model) and ``ladder`` (KL divergence): TEST-INSERTED until the matrix
-  issue (measured cells, `evalkit quantize`) is merged;
-- ``reference_points``: published figures with their sources (GPT-4 Technical Report, Llama 2 paper);
-- one item output, one run warning and one reference name are replaced by hostile markup.
-Reasoning-depth and context-length suites do not exist yet (suites issue), so those pages must say
-"no data yet".
+Test injections (not results): one item output, one run warning and one reference name are replaced by
+hostile markup, to prove it is shown as text and never runs. The reasoning-depth and context-length suites
+are not merged yet (suites issue), so those pages must say "no data yet".
 """
 
 from __future__ import annotations
 
-import ctypes
+import html
 import json
 import os
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,103 +32,67 @@ SUBJECTS = ["high_school_geography", "world_religions"]
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 CHROMIUM = "/usr/bin/chromium"
 MAIN_PAGES = ["index.html", "tradeoffs.html", "ladder.html", "reasoning.html", "context.html", "mmlu.html", "runs.html", "method.html"]
-# Published frontier figures (MMLU, 5-shot) with their sources; prices are the launch list prices.
-REFERENCES = [
-    ("gpt-4-2023-03", "GPT-4 (2023-03)", 86.4, 30.0, 60.0, "OpenAI, GPT-4 Technical Report (arXiv:2303.08774), Table 2; price: OpenAI, March 2023"),
-    ("gpt-3.5-2023-03", "GPT-3.5 (2023-03)", 70.0, 2.0, 2.0, "OpenAI, GPT-4 Technical Report (arXiv:2303.08774), Table 2; price: gpt-3.5-turbo, March 2023"),
-    ("llama-2-70b", "Llama 2 70B", 68.9, None, None, "Touvron et al., Llama 2 (arXiv:2307.09288), Table 3"),
-]  # fmt: skip
+RUN_FILE = """
+[run]
+db = "results.duckdb"
+data_dir = "{data_dir}"
+
+[[models]]
+model = "smollm2-135m"
+quants = ["source", "Q4_0", "Q2_K"]
+
+[[models]]
+model = "gemma3-270m"
+quants = ["source"]
+
+[[suites]]
+suite = "mmlu"
+subsets = {subjects}
+limit = 3
+shots = 0
+
+[bench]          # a short micro-benchmark: the figures are real, only less precise than the defaults
+pp_tokens = 48
+tg_tokens = 8
+repetitions = 1
+ttft_runs = 3
+
+[quality]
+n_ctx = 64
+max_chunks = 2
+"""
 
 
-@contextmanager
-def _quiet_stderr():
-    """llama.cpp prints quantization progress on fd 2 from C: silence it at the file-descriptor level."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+def evalkit(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "evalkit", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=timeout)  # fmt: skip
 
 
-def quantize(src: Path, dst: Path, ftype: int) -> Path:
-    import llama_cpp
-
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = ftype
-    params.allow_requantize = True
-    params.nthread = 2
-    with _quiet_stderr():
-        rc = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), ctypes.byref(params))
-    assert rc == 0 and dst.stat().st_size > 0
-    return dst
-
-
-def _add_rows_real_code_does_not_write_yet(db: Path) -> None:
+def _inject_hostile_markup(db: Path) -> None:
     from evalkit.store import Store
 
     with Store(db) as store:
         con = store.con
-        for ref_id, model, value, usd_in, usd_out, source in REFERENCES:
-            con.execute(
-                "INSERT INTO reference_points (ref_id, model, suite, subset, metric, value, shots, usd_per_mtok_in, "
-                "usd_per_mtok_out, source) VALUES (?, ?, 'mmlu', 'all', 'accuracy', ?, 5, ?, ?, ?)",
-                [ref_id, model, value, usd_in, usd_out, source],
-            )
-        models = con.execute("SELECT model_id, file_size, quant_type FROM models").fetchall()
-        run_of = dict(con.execute("SELECT model_id, max(run_id) FROM items GROUP BY model_id").fetchall())
-        for model_id, size, _ in models:  # TEST-INSERTED: plausible figures, not measurements
-            tg = 4e9 / size
-            con.execute(
-                "INSERT INTO cells (run_id, model_id, status, backend, threads, cpu, peak_rss_bytes, load_seconds, pp_tps, "
-                "tg_tps, ttft_ms_median, ttft_ms_p95, usd_per_mtok_in, usd_per_mtok_out, details) VALUES "
-                "(?, ?, 'complete', 'TEST-INSERTED', 2, 'TEST-INSERTED', ?, 0.3, ?, ?, ?, ?, ?, ?, ?)",
-                [run_of[model_id], model_id, int(size * 1.2 + 1.5e8), tg * 10, tg, 4e4 / tg, 6e4 / tg, 1.0 / tg, 3.0 / tg,
-                 json.dumps({"TEST-INSERTED": "issue 4 (measured cells) not merged yet"})],
-            )  # fmt: skip
-        source = con.execute("SELECT model_id FROM models WHERE name = 'smollm2-135m'").fetchone()[0]
-        for model_id, _, quant in models:
-            kl = {"Q4_1": 0.0, "Q4_0": 0.02, "Q2_K": 0.4}.get(quant)
-            if kl is not None:  # TEST-INSERTED ladder rows (KL is measured by the matrix issue's code)
-                con.execute(
-                    "INSERT INTO ladder SELECT ?, model_id, quant_type, bits_per_weight, ?, ?, ?, 0, 'TEST-INSERTED', now() "
-                    "FROM models WHERE model_id = ?",
-                    [source, kl, 1 - kl, 20 * (1 + kl), model_id],
-                )
         con.execute("UPDATE items SET output = ? WHERE rowid = (SELECT min(rowid) FROM items)", [HOSTILE])
-        con.execute("UPDATE reference_points SET model = model || ? WHERE ref_id = 'llama-2-70b'", [HOSTILE])
+        con.execute("UPDATE reference_points SET model = model || ? WHERE ref_id = (SELECT min(ref_id) FROM reference_points)", [HOSTILE])
         con.execute("UPDATE runs SET warnings = ? WHERE run_id = (SELECT min(run_id) FROM runs)", [json.dumps([HOSTILE])])
 
 
 @pytest.fixture(scope="module")
-def real_db(tmp_path_factory, data_dir, smollm2_path, gemma_path) -> Path:
-    import llama_cpp
-
-    from evalkit.runner import RunConfig, SuiteSelection, run
-
+def real_db(tmp_path_factory, data_dir) -> Path:
     tmp = tmp_path_factory.mktemp("site-real")
-    db = tmp / "results.duckdb"
-    levels = [quantize(smollm2_path, tmp / f"SmolLM2-135M-Instruct.{name}.gguf", ftype)
-              for name, ftype in (("Q4_0", llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_0), ("Q2_K", llama_cpp.LLAMA_FTYPE_MOSTLY_Q2_K))]  # fmt: skip
-    sel = [SuiteSelection("mmlu", SUBJECTS, limit=3, shots=0)]
-    for models in (["smollm2-135m", "gemma3-270m"], [str(p) for p in levels]):
-        summary = run(RunConfig(models=models, suites=sel, db=db, data_dir=str(data_dir), command="evalkit run (test_site_browser)"))
-        assert summary.status == "complete"
-    _add_rows_real_code_does_not_write_yet(db)
-    return db
+    run_file = tmp / "evalkit.toml"
+    run_file.write_text(RUN_FILE.format(data_dir=data_dir, subjects=json.dumps(SUBJECTS)))
+    proc = evalkit("run", "-c", str(run_file))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    _inject_hostile_markup(tmp / "results.duckdb")
+    return tmp / "results.duckdb"
 
 
 @pytest.fixture(scope="module")
 def site(real_db, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site-out") / "site"
-    proc = subprocess.run(
-        [sys.executable, "-m", "evalkit", "site", "build", "--db", str(real_db), "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300,
-    )  # fmt: skip
+    proc = evalkit("site", "build", "--db", str(real_db), "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "site built" in proc.stdout
     return out
@@ -193,10 +155,18 @@ def figures(page) -> list[dict]:
     )
 
 
-def test_every_page_renders_without_errors_or_network(site, browser):
+def _db(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def test_every_page_renders_without_errors_or_network(site, real_db, browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
     pages = [site / p for p in MAIN_PAGES] + sorted((site / "runs").glob("*.html")) + sorted((site / "models").glob("*.html"))
-    assert len(pages) == len(MAIN_PAGES) + 2 + 4  # two runs, four model files
+    n_runs = _db(real_db, "SELECT count(*) FROM runs")[0][0]
+    assert len(pages) == len(MAIN_PAGES) + n_runs + 4  # four model files: Q4_1 (shipped), Q4_0, Q2_K; Q4_K_M
     tab = Tab(browser)
     for path in pages:
         page = tab.open(path)
@@ -217,7 +187,7 @@ def test_every_page_renders_without_errors_or_network(site, browser):
     assert tab.problems == [] and phone.problems == []
 
 
-def test_tradeoff_charts_have_models_frontier_and_published_points(site, browser):
+def test_tradeoff_charts_have_models_frontier_and_published_points(site, real_db, browser):
     tab = Tab(browser)
     figs = {f["id"]: f for f in figures(tab.open(site / "tradeoffs.html"))}
     assert set(figs) == {"tradeoff-ram-mmlu", "tradeoff-tps-mmlu", "tradeoff-usd-mmlu"}
@@ -230,13 +200,20 @@ def test_tradeoff_charts_have_models_frontier_and_published_points(site, browser
                 assert t["text"] == t["n"] and t["hover"] == "%{text}<extra></extra>"  # hover on every point
         published = [t for t in fig["traces"] if t["name"] == "published (frontier)"]
         assert published and all(t["custom"] == t["n"] for t in published)
+    priced, unpriced = _db(real_db, "SELECT count(usd_per_mtok_in), count(*) - count(usd_per_mtok_in) FROM reference_points WHERE suite = 'mmlu'")[0]
+    assert priced >= 1 and unpriced >= 1  # the bundled reference file has both kinds
     usd = [t for t in figs["tradeoff-usd-mmlu"]["traces"] if t["name"] == "published (frontier)"]
-    # GPT-4 and GPT-3.5 have prices: star points; Llama 2 has none: a dotted line at its score
-    assert [(t["mode"], t["n"], t["symbol"]) for t in usd] == [("markers+text", 2, "star"), ("lines+markers+text", 2, "star")]
+    # references with a price: star points on the $ chart; without: a dotted line at their score, star on it
+    assert [(t["mode"], t["n"], t["symbol"]) for t in usd[:1]] == [("markers+text", priced, "star")]
+    assert len(usd) == 1 + unpriced and all(t["mode"] == "lines+markers+text" for t in usd[1:])
     ram = [t for t in figs["tradeoff-ram-mmlu"]["traces"] if t["name"] == "published (frontier)"]
-    assert len(ram) == 3 and all(t["mode"] == "lines+markers+text" for t in ram)  # no RAM is published: a line each
-    labels = tab.page.evaluate("document.getElementById('tradeoff-usd-mmlu').data.find(t => t.name.startsWith('published')).text")
-    assert all(label.endswith("(published)") for label in labels)
+    assert len(ram) == priced + unpriced and all(t["mode"] == "lines+markers+text" for t in ram)  # no RAM is published
+    names = [html.escape(n, quote=False) for (n,) in _db(real_db, "SELECT model FROM reference_points WHERE suite = 'mmlu'")]
+    for fig_id in figs:  # every reference is named in a label ending "(published)"; close ones share a label
+        labels = tab.page.evaluate(f"document.getElementById('{fig_id}').data.filter(t => t.name.startsWith('published'))"
+                                   ".flatMap(t => t.text).filter(x => x)")
+        assert labels and all(label.endswith("(published)") for label in labels)
+        assert all(any(name in label for label in labels) for name in names), (fig_id, labels)
     # legends toggle: clicking a legend entry hides that trace
     tab.page.locator("#tradeoff-ram-mmlu .legend .traces .legendtoggle").first.click()
     wait_until(tab.page, "document.getElementById('tradeoff-ram-mmlu').data[0].visible === 'legendonly'")
@@ -275,6 +252,8 @@ def test_leaderboard_sorts_and_filters(site, browser):
     assert headers[:9] == ["Model", "Quant", "Params", "File", "Peak RAM", "pp tok/s", "tg tok/s", "TTFT ms", "$/1M tok"]
     assert headers[9:] == ["mmlu", "Mean"]
     assert page.locator("#leaderboard tbody tr").count() == 4
+    ram = [float(v) for v in _column(page, 4)]  # measured by the workers (peak RSS), so every row has one
+    assert len(ram) == 4 and all(v > 5e7 for v in ram)
     page.click("#leaderboard thead th:nth-child(4) button")  # File: smallest first
     sizes = [float(v) for v in _column(page, 3)]
     assert sizes == sorted(sizes) and len(set(sizes)) == 4
@@ -295,12 +274,9 @@ def test_leaderboard_sorts_and_filters(site, browser):
 def test_injected_markup_is_shown_as_text_and_never_runs(site, real_db, browser, tmp_path):
     from evalkit.site import build_site
 
-    import duckdb
-
-    with duckdb.connect(str(real_db), read_only=True) as con:
-        run_id, spec = con.execute(
-            "SELECT i.run_id, m.spec FROM items i JOIN models m USING (model_id) WHERE i.output = ?", [HOSTILE]
-        ).fetchone()
+    run_id, model_id = _db(real_db, "SELECT run_id, model_id FROM items WHERE output = ?", [HOSTILE])[0]
+    spec = _db(real_db, "SELECT name || ' · ' || quant_type FROM models WHERE model_id = ?", [model_id])[0][0]
+    reference = _db(real_db, "SELECT model FROM reference_points WHERE model LIKE '%<script>%'")[0][0]
     tab = Tab(browser)
     page = tab.open(site / "runs" / f"{run_id}.html")
     option = page.locator("#ib-group option", has_text=spec).first.get_attribute("value")
@@ -313,7 +289,7 @@ def test_injected_markup_is_shown_as_text_and_never_runs(site, real_db, browser,
             page = tab.open(path)
         page.wait_for_timeout(300)
         assert page.evaluate("typeof window.__pwned") == "undefined", path
-    assert "Llama 2 70B" + HOSTILE in tab.open(site / "method.html").inner_text("main")
+    assert reference in tab.open(site / "method.html").inner_text("main")
     # Paging: a build with 2 items per page shows 3 pages per model × suite (3 items × 2 subjects).
     small = build_site(real_db, tmp_path / "paged", per_page=2)
     assert small.items == 24

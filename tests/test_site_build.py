@@ -228,10 +228,11 @@ def test_pages_link_only_to_local_files(tmp_path):
 def test_measurements_reach_leaderboard_model_and_run_pages(tmp_path):
     db = write_db(tmp_path / "r.duckdb")
     with Store(db) as store:
-        store.con.execute("ALTER TABLE cells ADD COLUMN usd_per_1k_items DOUBLE")  # as a later migration might
+        store.con.execute("ALTER TABLE cells ADD COLUMN joules_per_item DOUBLE")  # as a later migration might
         store.con.execute(
             "INSERT INTO cells (run_id, model_id, status, peak_rss_bytes, pp_tps, tg_tps, ttft_ms_median, usd_per_mtok_in, "
-            "usd_per_mtok_out, usd_per_1k_items) VALUES ('run-1', ?, 'complete', 123456789, 250.5, 42.25, 87.0, 0.01, 0.05, 0.321)",
+            "usd_per_mtok_out, usd_per_1k_items, joules_per_item) "
+            "VALUES ('run-1', ?, 'complete', 123456789, 250.5, 42.25, 87.0, 0.01, 0.05, 0.321, 7.125)",
             ["a" * 64],
         )
     build_site(db, tmp_path / "site")
@@ -239,8 +240,8 @@ def test_measurements_reach_leaderboard_model_and_run_pages(tmp_path):
     for shown in ("123 MB", "250", "42.2", "87", "$0.0200", "75.0%"):  # blend: (3 × 0.01 + 0.05) / 4 = 0.02
         assert shown in board, shown
     model = next((tmp_path / "site" / "models").glob("*.html")).read_text()
-    assert "usd per 1k items" in model and "0.321" in model
-    assert "usd per 1k items" in (tmp_path / "site" / "runs" / "run-1.html").read_text()
+    assert "usd per 1k items" in model and "0.321" in model and "joules per item" in model and "7.125" in model
+    assert "joules per item" in (tmp_path / "site" / "runs" / "run-1.html").read_text()
 
 
 def test_a_folder_holding_only_a_readme_is_built_into_and_the_readme_kept(tmp_path):

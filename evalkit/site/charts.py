@@ -85,7 +85,7 @@ def _ref_points(data: SiteData, suite: str) -> list[dict]:
         out.append({
             "x": r.get("usd_blended"),
             "y": r["value"],
-            "label": f"{r['model']} (published)",
+            "name": r["model"],
             "hover": hover(f"{r['model']} — published, not measured here", f"{r['suite']} ({where}{shots}): {pct(r['value'])}",
                            price, f"source: {r['source']}"),
         })  # fmt: skip

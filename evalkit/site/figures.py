@@ -46,6 +46,7 @@ def layout(title: str, x: dict, y: dict, height: int = 440) -> dict:
         "xaxis": {"automargin": True, "zeroline": False, "gridcolor": "#e5e5e5", **x},
         "yaxis": {"automargin": True, "zeroline": False, "gridcolor": "#e5e5e5", **y},
         "hovermode": "closest",
+        "showlegend": True,  # also for a single series: the legend names it and toggles it
         "legend": {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0, "x": 0,
                    "itemclick": "toggle", "itemdoubleclick": "toggleothers"},
         "margin": {"l": 56, "r": 16, "t": 48, "b": 40},
@@ -109,23 +110,37 @@ def frontier_trace(front: list[dict], minimize_x: bool) -> dict:
     }
 
 
-def _text_positions(xs: list[float], log_x: bool) -> list[str]:
-    """Labels point inwards, so that a label near an edge of the plot is not cut off."""
-    vals = [math.log10(x) if log_x else x for x in xs]
-    lo, hi = min(vals), max(vals)
-    mid = (lo + hi) / 2
-    return ["top right" if v <= mid else "top left" for v in vals]
+LABEL_GAP = 0.06  # scores closer than this (on the 0..1 axis) would print their labels on top of each other
 
 
-def _reference_points_trace(refs: list[dict], log_x: bool) -> dict:
+def _cluster_labels(refs: list[dict], close) -> list[str]:
+    """One label per group of references that sit close together ("A / B (published)" on the first of them,
+    nothing on the others), so that labels never overlap; every star keeps its own hover text."""
+    labels = [""] * len(refs)
+    head = None
+    for i in sorted(range(len(refs)), key=lambda i: (-refs[i]["y"], refs[i].get("x") or 0)):
+        if head is not None and close(refs[head], refs[i]):
+            names = labels[head].removesuffix(" (published)")
+            labels[head] = f"{names} / {esc(refs[i]['name'])} (published)"
+        else:
+            head = i
+            labels[i] = f"{esc(refs[i]['name'])} (published)"
+    return labels
+
+
+def _reference_points_trace(refs: list[dict], log_x: bool, x_mid: float) -> dict:
+    def pos(x: float) -> float:
+        return math.log10(x) if log_x else x
+
+    labels = _cluster_labels(refs, lambda a, b: abs(pos(a["x"]) - pos(b["x"])) < 0.5 and abs(a["y"] - b["y"]) < LABEL_GAP)
     return {
         "type": "scatter",
         "mode": "markers+text",
         "name": "published (frontier)",
         "x": [r["x"] for r in refs],
         "y": [r["y"] for r in refs],
-        "text": [esc(r["label"]) for r in refs],
-        "textposition": _text_positions([r["x"] for r in refs], log_x),
+        "text": labels,
+        "textposition": ["top right" if pos(r["x"]) <= x_mid else "top left" for r in refs],
         "textfont": {"size": 11, "color": PUBLISHED},
         "cliponaxis": False,
         "customdata": [r["hover"] for r in refs],
@@ -136,10 +151,11 @@ def _reference_points_trace(refs: list[dict], log_x: bool) -> dict:
 
 
 def _reference_lines(refs: list[dict], x_lo: float, x_hi: float, legend: bool) -> list[dict]:
-    """References without an x value (no RAM or speed published): a dotted line at their score, star at the end.
-    Labels alternate above and below the line so that close scores stay readable."""
+    """References without an x value (no RAM or speed is published): a dotted line across the measured range at
+    their score, a star at its right end; close scores share one label."""
+    labels = _cluster_labels(refs, lambda a, b: abs(a["y"] - b["y"]) < LABEL_GAP)
     traces = []
-    for i, r in enumerate(sorted(refs, key=lambda r: -r["y"])):
+    for i, (r, label) in enumerate(zip(refs, labels)):
         traces.append({
             "type": "scatter",
             "mode": "lines+markers+text",
@@ -148,13 +164,13 @@ def _reference_lines(refs: list[dict], x_lo: float, x_hi: float, legend: bool) -
             "legendgroup": "published",
             "x": [x_lo, x_hi],
             "y": [r["y"], r["y"]],
-            "text": ["", esc(r["label"])],
-            "textposition": "top left" if i % 2 == 0 else "bottom left",
+            "text": ["", label],
+            "textposition": "top left",
             "textfont": {"size": 11, "color": PUBLISHED},
             "customdata": [r["hover"], r["hover"]],
             "hovertemplate": "%{customdata}<extra></extra>",
             "line": {"color": PUBLISHED, "dash": "dot", "width": 1},
-            "marker": {"symbol": "star", "size": [0, 15], "color": PUBLISHED},
+            "marker": {"symbol": "star", "size": [0, 14], "color": PUBLISHED},
         })  # fmt: skip
     return traces
 
@@ -171,10 +187,11 @@ def tradeoff(title: str, series: dict[str, list[dict]], refs: list[dict], x_titl
         data.append(frontier_trace(pareto(measured, minimize_x), minimize_x))
     placed = [r for r in refs if _num(r.get("x")) is not None and (not log_x or r["x"] > 0)]
     if placed:
-        data.append(_reference_points_trace(placed, log_x))
+        xs = [math.log10(p["x"]) if log_x else p["x"] for p in measured + placed]
+        data.append(_reference_points_trace(placed, log_x, (min(xs) + max(xs)) / 2))
     floating = [r for r in refs if r not in placed]
     if floating and measured:
-        xs = [p["x"] for p in measured]
+        xs = [p["x"] for p in measured + placed]
         lo, hi = min(xs), max(xs)
         pad = 0.1 * (hi - lo or hi or 1)
         lo, hi = (lo / 1.5, hi * 1.5) if log_x else (max(0.0, lo - pad) if lo >= 0 else lo - pad, hi + pad)

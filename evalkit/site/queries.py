@@ -94,7 +94,8 @@ def load(con, db_name: str) -> SiteData:
     data = SiteData(db_name=db_name, tables=tables)
     data.runs = _rows(con, "SELECT * FROM runs ORDER BY started_at DESC")
     data.ladder = _rows(con, "SELECT * FROM ladder ORDER BY source_model_id, bits_per_weight DESC") if "ladder" in tables else []
-    data.models = _models(con, data.ladder)
+    derived = _rows(con, "SELECT model_id, source_model_id FROM quantizations") if "quantizations" in tables else []
+    data.models = _models(con, data.ladder + derived)
     data.cells = _rows(con, "SELECT * FROM cells ORDER BY coalesce(finished_at, started_at) DESC NULLS LAST") if "cells" in tables else []
     data.metrics = _rows(con, "SELECT * FROM metrics ORDER BY run_id, model_id, suite, subset, metric")
     data.references = _references(con) if "reference_points" in tables else []
@@ -108,9 +109,10 @@ def load(con, db_name: str) -> SiteData:
     return data
 
 
-def _models(con, ladder: list[dict]) -> list[dict]:
+def _models(con, derivations: list[dict]) -> list[dict]:
+    """Models with a display label, a file-name slug and a family (derived levels join their source's)."""
     models = _rows(con, "SELECT * FROM models ORDER BY name, bits_per_weight DESC NULLS LAST")
-    source_of = {r["model_id"]: r["source_model_id"] for r in ladder}
+    source_of = {r["model_id"]: r["source_model_id"] for r in derivations}
     by_id = {m["model_id"]: m for m in models}
     for m in models:
         meta = m.get("metadata") if isinstance(m.get("metadata"), dict) else {}
