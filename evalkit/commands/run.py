@@ -11,12 +11,14 @@ import click
 from evalkit.runner import RunConfig, SuiteSelection
 from evalkit.store import DEFAULT_DB
 
-DEFAULT_SUITES = ("mmlu",)
+# One suite per family: knowledge (MMLU: skipped with a warning when neither the Hub nor --data-dir has it)
+# and the three built-in ones, which need no download: classification, extraction, multi-step reasoning.
+DEFAULT_SUITES = ("mmlu", "support_intents", "documents", "reasoning")
 
 
-def default_selection() -> list[SuiteSelection]:
-    """The embedded default: each default suite on its own default subsets and limit."""
-    return [SuiteSelection(name) for name in DEFAULT_SUITES]
+def default_selection(limit: int | None = None, shots: int | None = None) -> list[SuiteSelection]:
+    """The embedded default: each default suite on its own default subsets and limit (or --limit / --shots)."""
+    return [SuiteSelection(name, [], limit, shots) for name in DEFAULT_SUITES]
 
 
 # -- servers (openai:MODEL, ollama:MODEL) and the lm-evaluation-harness bridge ------------------
@@ -92,7 +94,8 @@ def _run_lm_eval(models, lm_eval, limit, shots, db, threads, n_ctx, repack, forc
 def run_cmd(models, suites, subsets, limit, shots, db, data_dir, threads, n_ctx, repack, force, seed, server, lm_eval):
     """Evaluate models on suites; print a summary and store every item in DuckDB.
 
-    With no arguments, runs the embedded default model on the default selection.
+    With no arguments, runs the embedded default model on MMLU (if reachable) and the three built-in suites
+    (support_intents, documents, reasoning), which need no download.
     """
     from evalkit.models import DEFAULT_MODEL
     from evalkit.report import console_progress, print_summary
@@ -105,10 +108,10 @@ def run_cmd(models, suites, subsets, limit, shots, db, data_dir, threads, n_ctx,
 
     if suites:
         selections = [SuiteSelection(s, list(subsets), limit, shots) for s in suites]
-    elif subsets or limit or shots is not None:
+    elif subsets:  # subjects without --suite: MMLU's
         selections = [SuiteSelection("mmlu", list(subsets), limit, shots)]
     else:
-        selections = default_selection()
+        selections = default_selection(limit, shots)
     config = RunConfig(
         models=list(models) or [DEFAULT_MODEL],
         suites=selections,
