@@ -55,7 +55,8 @@ class Side:
 
     @property
     def label(self) -> str:
-        return f"{self.model.get('name') or self.model.get('model_id', '?')[:12]} @ {self.run_id}"
+        m = self.model
+        return f"{m.get('spec') or m.get('name') or str(m.get('model_id', '?'))[:12]} @ {self.run_id}"
 
     def cpu(self) -> str | None:
         return (self.cell or {}).get("cpu") or self.host.get("cpu")
@@ -152,17 +153,37 @@ def _pick_model(store: Store, run_id: str, wanted: str | None, ref: str) -> dict
         raise ConfigError(f"run {run_id} in {store.path} holds no item results. Gate a run that evaluated items.")
     models = [{k: _plain(v) for k, v in m.items()} for m in models]
     if wanted:
-        hits = [m for m in models if wanted in (m.get("name"), m.get("spec")) or str(m.get("model_id", "")).startswith(wanted)]
-        if len(hits) != 1:
-            names = [str(m.get("name")) for m in models]
+        hits = _match_model(models, wanted)
+        if len(hits) > 1:
+            raise ConfigError(
+                f"'{wanted}' matches {len(hits)} models of run {run_id} ({', '.join(_model_label(m) for m in hits)}). "
+                f"Use one of those, e.g. {ref.split('#')[0]}#{_model_label(hits[0])}."
+            )
+        if not hits:
+            names = [_model_label(m) for m in models]
             raise ConfigError(f"run {run_id}: " + did_you_mean(wanted, names, "model") + f". Use {ref.split('#')[0]}#NAME.")
         return hits[0]
     if len(models) > 1:
-        names = ", ".join(str(m.get("name")) for m in models)
+        names = ", ".join(_model_label(m) for m in models)
         raise ConfigError(
-            f"run {run_id} holds {len(models)} models ({names}): pick one with {ref}#NAME, e.g. {ref}#{models[0].get('name')}."
+            f"run {run_id} holds {len(models)} models ({names}): pick one with {ref}#NAME, e.g. {ref}#{_model_label(models[0])}."
         )
     return models[0]
+
+
+def _model_label(m: dict) -> str:
+    """How a model is named on the command line: its spec (e.g. 'smollm2-135m@Q2_K'), else its name."""
+    return str(m.get("spec") or m.get("name") or str(m.get("model_id", "?"))[:12])
+
+
+def _match_model(models: list[dict], wanted: str) -> list[dict]:
+    """Models matching *wanted*: by spec first (derived levels share their source's name), then name, then id prefix."""
+    for test in (lambda m: m.get("spec") == wanted, lambda m: m.get("name") == wanted,
+                 lambda m: len(wanted) >= 6 and str(m.get("model_id", "")).startswith(wanted)):  # fmt: skip
+        hits = [m for m in models if test(m)]
+        if hits:
+            return hits
+    return []
 
 
 def _plain(value):
