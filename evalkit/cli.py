@@ -22,16 +22,17 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from evalkit.commands import importer, info, results, run
-    from evalkit.commands import baseline, gate
+    from evalkit.commands import baseline, gate, importer, info, quantize, results, run, site
 
     cli.add_command(run.run_cmd)
     cli.add_command(results.results_cmd)
     cli.add_command(info.models_cmd)
     cli.add_command(info.suites_cmd)
     cli.add_command(importer.import_cmd)
+    cli.add_command(quantize.quantize_cmd)
     cli.add_command(gate.gate_cmd)
     cli.add_command(baseline.baseline_group)
+    cli.add_command(site.site_cmd)
 
 
 _register()

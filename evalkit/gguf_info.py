@@ -76,23 +76,24 @@ def read_gguf_info(path: str | Path) -> GGUFInfo:
     """Read the header of a GGUF file (memory-mapped; no weights are loaded)."""
     path = Path(path)
     check_gguf(path)
-    try:
-        from gguf import GGUFReader
+    from evalkit.gguf_header import read_header
 
-        reader = GGUFReader(str(path), "r")
-    except Exception as exc:  # a truncated or corrupt file
+    try:
+        header = read_header(path)
+    except (OSError, ValueError) as exc:  # a truncated or corrupt file
         raise ModelError(f"{path} is not a readable GGUF file ({exc}). Re-download or re-convert it.") from None
-    arch = _field(reader, "general.architecture") or "unknown"
-    n_params = int(sum(int(t.n_elements) for t in reader.tensors))
+    meta = header.metadata
+    arch = meta.get("general.architecture") or "unknown"
+    n_params = header.n_params
     size = path.stat().st_size
-    ctx = _field(reader, f"{arch}.context_length")
-    add_bos = _field(reader, "tokenizer.ggml.add_bos_token")
+    ctx = meta.get(f"{arch}.context_length")
+    add_bos = meta.get("tokenizer.ggml.add_bos_token")
     return GGUFInfo(
         path=str(path),
         file_size=size,
         architecture=str(arch),
-        name=str(_field(reader, "general.name") or path.stem),
-        quant_type=_quant_name(_field(reader, "general.file_type")),
+        name=str(meta.get("general.name") or path.stem),
+        quant_type=_quant_name(meta.get("general.file_type")),
         n_params=n_params,
         bits_per_weight=round(size * 8 / n_params, 3) if n_params else 0.0,
         context_length=int(ctx) if ctx is not None else None,

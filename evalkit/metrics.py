@@ -56,3 +56,41 @@ def accuracy_row(correct: Sequence[bool]) -> dict:
 
 def prediction_histogram(predictions: Sequence[str]) -> dict[str, int]:
     return dict(Counter(predictions))
+
+
+def f1_from_counts(tp: float, n_pred: float, n_gold: float) -> tuple[float, float, float]:
+    """(precision, recall, F1) from true positives and the predicted / gold totals (1.0 where both are empty)."""
+    p = tp / n_pred if n_pred else (1.0 if n_gold == 0 else 0.0)
+    r = tp / n_gold if n_gold else (1.0 if n_pred == 0 else 0.0)
+    f = 2 * tp / (n_pred + n_gold) if (n_pred + n_gold) else 1.0
+    return p, r, f
+
+
+def bootstrap_ci(stat, n: int, reps: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """95% percentile interval of ``stat(indices)`` over resamples of n items (fixed seed: reproducible)."""
+    import numpy as np
+
+    if n < 2:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    values = [stat(rng.integers(0, n, n)) for _ in range(reps)]
+    lo, hi = np.nanpercentile(values, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
+def macro_f1(golds: Sequence[str], preds: Sequence[str | None], labels: Sequence[str] | None = None) -> tuple[float, dict]:
+    """Macro-averaged F1 over the labels seen in gold or prediction (scikit-learn's convention), and per-label F1."""
+    seen = [lab for lab in (labels or sorted(set(golds))) if lab in set(golds) | set(preds)]
+    per = {}
+    for lab in seen:
+        tp = sum(1 for g, p in zip(golds, preds) if g == lab and p == lab)
+        n_pred = sum(1 for p in preds if p == lab)
+        n_gold = sum(1 for g in golds if g == lab)
+        per[lab] = f1_from_counts(tp, n_pred, n_gold)[2] if (n_pred or n_gold) else 0.0
+    return (sum(per.values()) / len(per) if per else float("nan")), per
+
+
+def confusion_counts(golds: Sequence[str], preds: Sequence[str | None]) -> list[list]:
+    """[[gold, predicted, count], ...] for every (gold, predicted) pair that occurs; no answer is '<none>'."""
+    counts = Counter((g, p if p is not None else "<none>") for g, p in zip(golds, preds))
+    return [[g, p, n] for (g, p), n in sorted(counts.items())]

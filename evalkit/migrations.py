@@ -179,3 +179,59 @@ def m002_cells_ladder_references(con: duckdb.DuckDBPyConnection) -> None:
             file_version VARCHAR
         )"""
     )
+
+
+@migration
+def m003_matrix(con: duckdb.DuckDBPyConnection) -> None:
+    """Matrix cells get their label, quantization, item/cost totals; ladders their settings; derived files a table."""
+    for column, kind in [
+        ("spec", "VARCHAR"),                  # the model spec as written, e.g. 'smollm2-135m@Q8_0'
+        ("quant_type", "VARCHAR"),
+        ("source_model_id", "VARCHAR"),       # for a derived quantization level: the file it came from
+        ("items", "INTEGER"),                 # items of the cell's suites (latest stored result per item)
+        ("correct", "INTEGER"),
+        ("tokens_in", "BIGINT"),
+        ("tokens_out", "BIGINT"),
+        ("usd_per_1k_items", "DOUBLE"),
+        ("usd_per_correct", "DOUBLE"),
+    ]:
+        con.execute(f"ALTER TABLE cells ADD COLUMN {column} {kind}")
+    for column, kind in [
+        ("n_ctx", "INTEGER"),                 # tokens per chunk (perplexity scores its second half)
+        ("n_chunks", "INTEGER"),
+        ("kl_p99", "DOUBLE"),
+        ("top1_agreement_ci", "DOUBLE"),      # half-width of the 95% interval of top1_agreement
+        ("ref_perplexity", "DOUBLE"),
+        ("details", "JSON"),
+    ]:
+        con.execute(f"ALTER TABLE ladder ADD COLUMN {column} {kind}")
+    con.execute(
+        """
+        CREATE TABLE quantizations (
+            model_id VARCHAR PRIMARY KEY,     -- sha256 of the derived file
+            source_model_id VARCHAR NOT NULL,
+            quant_type VARCHAR NOT NULL,
+            path VARCHAR,
+            llama_cpp_version VARCHAR,
+            created_at TIMESTAMP
+        )"""
+    )
+
+
+@migration
+def m004_metric_details_confusion(con: duckdb.DuckDBPyConnection) -> None:
+    """Details of a metric (per-label F1, entity counts) and confusion matrices of classification suites."""
+    con.execute("ALTER TABLE metrics ADD COLUMN details JSON")
+    con.execute(
+        """
+        CREATE TABLE confusion (
+            run_id VARCHAR NOT NULL,
+            model_id VARCHAR NOT NULL,
+            suite VARCHAR NOT NULL,
+            suite_version VARCHAR NOT NULL,
+            subset VARCHAR NOT NULL,
+            gold VARCHAR NOT NULL,            -- the gold label
+            predicted VARCHAR NOT NULL,       -- the predicted label, '<none>' when no label was found
+            n INTEGER NOT NULL
+        )"""
+    )

@@ -137,13 +137,24 @@ class Store:
         return len(values)
 
     def add_metrics(self, run_id: str, model_id: str, rows: Iterable[dict]) -> None:
+        """Metric rows; a row's ``details`` (dict) is stored as JSON, its ``confusion`` ([[gold, predicted, n]])
+        in the confusion table."""
+        rows = list(rows)
         values = [
             [run_id, model_id, m["suite"], m["suite_version"], m["subset"], m["metric"], m["value"],
-             m.get("ci_low"), m.get("ci_high"), m.get("n"), list(m.get("flags", []))]
+             m.get("ci_low"), m.get("ci_high"), m.get("n"), list(m.get("flags", [])),
+             json.dumps(m["details"]) if m.get("details") is not None else None]
             for m in rows
         ]  # fmt: skip
         if values:
-            self.con.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+            cols = "run_id, model_id, suite, suite_version, subset, metric, value, ci_low, ci_high, n, flags, details"
+            self.con.executemany(f"INSERT INTO metrics ({cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+        cells = [
+            [run_id, model_id, m["suite"], m["suite_version"], m["subset"], str(g), str(p), int(n)]
+            for m in rows for g, p, n in m.get("confusion") or []
+        ]  # fmt: skip
+        if cells:
+            self.con.executemany("INSERT INTO confusion VALUES (?, ?, ?, ?, ?, ?, ?, ?)", cells)
 
     # -- reading ---------------------------------------------------------------------------
     def done_keys(self, keys: Sequence[str]) -> set[str]:

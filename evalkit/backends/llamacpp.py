@@ -1,9 +1,12 @@
 """In-process llama.cpp backend (llama-cpp-python), driven through its low-level batch API.
 
 Why low level: evalkit scores multiple choice from the next-token logits of one
-forward pass, and keeps the KV cache of the longest common token prefix between
-consecutive requests, so the few-shot prefix shared by every question of a subject
-is processed once. The high-level ``Llama.__call__`` cannot do either.
+forward pass, keeps the KV cache of the longest common token prefix between
+consecutive requests (the few-shot prefix shared by every question of a subject
+is processed once), and decodes several sequences in one batch (generation,
+multi-token continuations). The high-level ``Llama.__call__`` can do none of it.
+The work itself lives in ``llamacpp_choice`` / ``llamacpp_generate``; how fast it
+is, and why, is in docs/speed.md.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
+from evalkit.backends.llamacpp_batch import LOGITS_LAST, LOGITS_NONE, BatchDecoder, Run
 from evalkit.backends.safety import repack_allowed
 from evalkit.errors import BackendUnavailable, ModelError
 from evalkit.types import ChoiceRequest, ChoiceResult, GenerateRequest, GenerateResult
 
 _LOAD_LOCK = threading.Lock()
+DEFAULT_PARALLEL = 32  # sequences decoded together (generations per step; questions per pass with batch_questions)
+MAX_SEQ = 64  # llama.cpp sequence ids per context: 0 = shared prefix, the rest for requests and continuations
 _LOG_CALLBACK = None
 
 
@@ -41,19 +47,45 @@ def _silence_llama_logs() -> None:
 
 
 def default_threads() -> int:
-    """All cores (llama-cpp-python's own default is half of them for generation)."""
+    """The cores that are free now: all of them on an idle machine, fewer while other processes keep them busy.
+
+    llama.cpp's threads meet at a barrier after every operation of a forward pass. When
+    another process holds one of their cores, the thread left running spins until the
+    other is scheduled again: on this project's 2-core machine, shared with a load of
+    about 6, two threads processed prompts at 16 tokens/s and one thread at 240 tokens/s.
+    So the default subtracts the 1-minute load average (rounded) from the core count,
+    and never goes below one. Pass ``threads`` (``--threads``) to choose yourself.
+    """
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    try:
+        busy = int(os.getloadavg()[0] + 0.5)
+    except OSError:  # pragma: no cover - no load average on this platform
+        busy = 0
+    return max(1, min(cores, cores - busy))
 
 
-def load_llama(path: str | Path, *, n_ctx: int, n_batch: int, threads: int, use_extra_bufts: bool):
-    """Construct ``llama_cpp.Llama`` with the CPU weight-repacking buffers set explicitly.
+def load_llama(
+    path: str | Path,
+    *,
+    n_ctx: int,
+    n_batch: int,
+    threads: int,
+    use_extra_bufts: bool,
+    n_seq_max: int = 1,
+    flash_attn: bool = False,
+    kv_overrides: dict | None = None,
+):
+    """Construct ``llama_cpp.Llama`` with the CPU weight-repacking buffers and the sequence count set explicitly.
 
-    ``Llama`` has no keyword for ``use_extra_bufts``; its constructor fills the model
-    parameters from ``llama_model_default_params``, so that function is wrapped for
-    the duration of the load (under a lock, as it is module state).
+    ``Llama`` has no keyword for ``use_extra_bufts``, ``n_seq_max`` or ``kv_unified``;
+    its constructor fills the model and context parameters from
+    ``llama_model_default_params`` / ``llama_context_default_params``, so those two
+    functions are wrapped for the duration of the load (under a lock, as they are
+    module state). With ``n_seq_max > 1`` the KV cache is unified: parallel
+    sequences share the cells of a common prefix instead of copying it.
     """
     try:
         import llama_cpp
@@ -62,14 +94,20 @@ def load_llama(path: str | Path, *, n_ctx: int, n_batch: int, threads: int, use_
         raise BackendUnavailable("the llamacpp backend needs llama-cpp-python: pip install llama-cpp-python.") from None
     _silence_llama_logs()
     with _LOAD_LOCK:
-        original = C.llama_model_default_params
+        model_defaults, context_defaults = C.llama_model_default_params, C.llama_context_default_params
 
-        def patched():
-            params = original()
+        def model_params():
+            params = model_defaults()
             params.use_extra_bufts = use_extra_bufts
             return params
 
-        C.llama_model_default_params = patched
+        def context_params():
+            params = context_defaults()
+            params.n_seq_max = n_seq_max
+            params.kv_unified = True
+            return params
+
+        C.llama_model_default_params, C.llama_context_default_params = model_params, context_params
         try:
             return llama_cpp.Llama(
                 model_path=str(path),
@@ -79,21 +117,26 @@ def load_llama(path: str | Path, *, n_ctx: int, n_batch: int, threads: int, use_
                 n_threads=threads,
                 n_threads_batch=threads,
                 logits_all=False,
+                flash_attn=flash_attn,
+                kv_overrides=kv_overrides,
                 verbose=False,
             )
         except ValueError as exc:
             raise ModelError(f"llama.cpp could not load {path} ({exc}). Check that it is a complete, supported GGUF.") from None
         finally:
-            C.llama_model_default_params = original
-
-
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits.astype(np.float64) - float(np.max(logits))
-    return shifted - np.log(np.exp(shifted).sum())
+            C.llama_model_default_params, C.llama_context_default_params = model_defaults, context_defaults
 
 
 class LlamaCppBackend:
-    """Runs a GGUF model in this process. One sequence; KV cache reused across requests by common prefix."""
+    """Runs a GGUF model in this process, several sequences at a time on one unified KV cache.
+
+    Sequence 0 holds the tokens of the latest prompt, so a prefix shared by consecutive
+    requests (the few-shot prefix of a subject) is decoded once. Multiple-choice
+    questions run one forward pass each on sequence 0 (or, with ``batch_questions``,
+    up to ``n_parallel`` at once on sequences forked from it); generations run up to
+    ``n_parallel`` at once on forked sequences. ``n_parallel=1`` decodes strictly one
+    sequence at a time: the reference the batched paths are tested against.
+    """
 
     name = "llamacpp"
 
@@ -105,6 +148,10 @@ class LlamaCppBackend:
         threads: int | None = None,
         n_batch: int = 512,
         repack: str = "auto",
+        n_parallel: int = DEFAULT_PARALLEL,
+        batch_questions: bool = False,
+        flash_attn: bool = False,
+        kv_overrides: dict | None = None,
     ):
         from llama_cpp import llama_cpp as C
 
@@ -112,17 +159,24 @@ class LlamaCppBackend:
         self.model_path = str(model_path)
         self.threads = threads or default_threads()
         self.n_batch = n_batch
+        self.n_parallel = max(1, min(int(n_parallel), MAX_SEQ - 1))
+        self.n_seq_max = MAX_SEQ
+        self.batch_questions = batch_questions
+        self.flash_attn = flash_attn
         self.repack = repack_allowed(self.model_path, repack, self.threads)
         t0 = time.perf_counter()
-        self.llm = load_llama(model_path, n_ctx=n_ctx, n_batch=n_batch, threads=self.threads, use_extra_bufts=self.repack)
+        self.llm = load_llama(model_path, n_ctx=n_ctx, n_batch=n_batch, threads=self.threads, use_extra_bufts=self.repack,
+                              n_seq_max=self.n_seq_max, flash_attn=flash_attn, kv_overrides=kv_overrides)  # fmt: skip
         self.load_seconds = time.perf_counter() - t0
         self.n_ctx = self.llm.n_ctx()
         self.n_vocab = self.llm.n_vocab()
         self._ctx = self.llm._ctx.ctx
         self._mem = C.llama_get_memory(self._ctx)
-        self._batch = C.llama_batch_init(n_batch, 0, 1)
+        self._vocab = C.llama_model_get_vocab(self.llm._model.model)
+        self._decoder = BatchDecoder(C, self._ctx, n_batch, self.n_vocab)
         self._cached: list[int] = []  # tokens whose KV is in sequence 0
-        self.tokens_decoded = 0
+        self._piece_buf = ctypes.create_string_buffer(256)
+        self.last_generated: list[list[int]] = []  # token ids of the latest generate() call, per request
 
     # -- settings that change results (part of every stored item's key) ------------------------
     @property
@@ -131,143 +185,90 @@ class LlamaCppBackend:
 
     @property
     def settings(self) -> dict:
-        return {"backend": self.name, "threads": self.threads, "n_ctx": self.n_ctx, "n_batch": self.n_batch, "repack": self.repack}
+        return {"backend": self.name, "threads": self.threads, "n_ctx": self.n_ctx, "n_batch": self.n_batch,
+                "repack": self.repack, "n_parallel": self.n_parallel, "batch_questions": self.batch_questions,
+                "flash_attn": self.flash_attn}  # fmt: skip
+
+    @property
+    def tokens_decoded(self) -> int:
+        """Tokens evaluated by the model since load (prompt and generated), each counted once per evaluation."""
+        return self._decoder.tokens_decoded
+
+    @tokens_decoded.setter
+    def tokens_decoded(self, value: int) -> None:
+        self._decoder.tokens_decoded = value
 
     # -- tokens -----------------------------------------------------------------------------
     def tokenize(self, text: str, add_bos: bool = True) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=False)
 
-    def _continuation_tokens(self, context: str, ctx_tokens: list[int], continuation: str) -> list[int]:
+    def continuation_tokens(self, context: str, ctx_tokens: list[int], continuation: str) -> list[int]:
         """Tokens of *continuation* as they follow *context* (lm-evaluation-harness's convention)."""
         whole = self.tokenize(context + continuation)
         if whole[: len(ctx_tokens)] == ctx_tokens and len(whole) > len(ctx_tokens):
             return whole[len(ctx_tokens) :]
         return self.tokenize(continuation, add_bos=False)
 
-    # -- decoding ---------------------------------------------------------------------------
-    def _decode(self, tokens: Sequence[int], start: int, want_logits: Sequence[int]) -> dict[int, np.ndarray]:
-        """Decode *tokens* at positions start.. in sequence 0; return logits at the wanted offsets."""
-        C, batch = self._C, self._batch
-        wanted = set(want_logits)
-        out: dict[int, np.ndarray] = {}
-        for lo in range(0, len(tokens), self.n_batch):
-            chunk = tokens[lo : lo + self.n_batch]
-            batch.n_tokens = len(chunk)
-            for i, tok in enumerate(chunk):
-                batch.token[i] = tok
-                batch.pos[i] = start + lo + i
-                batch.n_seq_id[i] = 1
-                batch.seq_id[i][0] = 0
-                batch.logits[i] = (lo + i) in wanted
-            rc = C.llama_decode(self._ctx, batch)
-            if rc != 0:
-                raise RuntimeError(f"llama_decode failed with code {rc} (context of {self.n_ctx} tokens full?)")
-            for i in range(len(chunk)):
-                if (lo + i) in wanted:
-                    ptr = C.llama_get_logits_ith(self._ctx, i)
-                    out[lo + i] = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
-        self.tokens_decoded += len(tokens)
-        return out
+    def piece(self, token: int) -> bytes:
+        buf = self._piece_buf
+        n = self._C.llama_token_to_piece(self._vocab, token, buf, len(buf), 0, False)
+        if n < 0:  # buffer too small: -n bytes needed
+            self._piece_buf = buf = ctypes.create_string_buffer(-n)
+            n = self._C.llama_token_to_piece(self._vocab, token, buf, len(buf), 0, False)
+        return buf.raw[:n]
 
-    def _extend_to(self, tokens: list[int]) -> tuple[np.ndarray, int]:
-        """Make sequence 0 hold exactly *tokens*, reusing the common prefix; return last logits and new tokens."""
-        n = 0
-        limit = min(len(self._cached), len(tokens) - 1)  # always decode at least the last token
-        while n < limit and self._cached[n] == tokens[n]:
-            n += 1
+    def is_eog(self, token: int) -> bool:
+        return bool(self._C.llama_vocab_is_eog(self._vocab, token))
+
+    # -- sequence 0: the shared prefix -----------------------------------------------------------
+    def hold_prefix(self, tokens: list[int], want_logits: bool = False) -> np.ndarray | None:
+        """Make sequence 0 hold exactly *tokens*, reusing the longest common prefix already there.
+
+        With *want_logits* at least the last token is decoded and its logits returned.
+        """
         if len(tokens) > self.n_ctx:
             raise ValueError(f"prompt of {len(tokens)} tokens exceeds the context of {self.n_ctx}")
+        limit = min(len(self._cached), len(tokens) - (1 if want_logits else 0))
+        n = 0
+        while n < limit and self._cached[n] == tokens[n]:
+            n += 1
         self._C.llama_memory_seq_rm(self._mem, 0, n, -1)
         self._cached = self._cached[:n]
         new = tokens[n:]
-        logits = self._decode(new, n, [len(new) - 1])[len(new) - 1]
+        rows = self._decoder.decode([Run(0, new, n, LOGITS_LAST if want_logits else LOGITS_NONE)]) if new else {}
         self._cached = list(tokens)
-        return logits, len(new)
+        return rows[0][-1] if want_logits else None
 
+    def fork(self, seq: int, src: int = 0) -> None:
+        """Let *seq* see every cell of *src* (no copy: the unified cache tags the cells)."""
+        self._C.llama_memory_seq_cp(self._mem, src, seq, -1, -1)
+
+    def drop(self, seq: int) -> None:
+        self._C.llama_memory_seq_rm(self._mem, seq, -1, -1)
+
+    # -- requests ---------------------------------------------------------------------------
     def score_choices(self, requests: Sequence[ChoiceRequest]) -> list[ChoiceResult]:
-        return [self._score_one(r) for r in requests]
+        """Log-likelihood of each continuation: one forward pass per question after the cached prefix."""
+        from evalkit.backends import llamacpp_choice
 
-    def _score_one(self, req: ChoiceRequest) -> ChoiceResult:
-        t0 = time.perf_counter()
-        context = req.prefix + req.body
-        try:
-            ctx_tokens = self.tokenize(context)
-            conts = [self._continuation_tokens(context, ctx_tokens, c) for c in req.continuations]
-            logits, new = self._extend_to(ctx_tokens)
-            first = _log_softmax(logits)
-            scores = []
-            for cont in conts:
-                total = float(first[cont[0]])
-                if len(cont) > 1:  # multi-token continuation: decode it after the context
-                    self._C.llama_memory_seq_rm(self._mem, 0, len(ctx_tokens), -1)
-                    self._cached = list(ctx_tokens)
-                    rows = self._decode(cont[:-1], len(ctx_tokens), range(len(cont) - 1))
-                    total += sum(float(_log_softmax(rows[i])[cont[i + 1]]) for i in range(len(cont) - 1))
-                    new += len(cont) - 1
-                    self._cached = list(ctx_tokens) + list(cont[:-1])
-                scores.append(total)
-        except (ValueError, RuntimeError) as exc:
-            self.reset()
-            return ChoiceResult([], 0, 0, (time.perf_counter() - t0) * 1000, error=str(exc))
-        return ChoiceResult(scores, len(ctx_tokens), new, (time.perf_counter() - t0) * 1000)
+        if self.batch_questions and self.n_parallel > 1:
+            return llamacpp_choice.score_parallel(self, requests)
+        return [llamacpp_choice.score_sequential(self, r) for r in requests]
 
     def generate(self, requests: Sequence[GenerateRequest]) -> list[GenerateResult]:
-        return [self._generate_one(r) for r in requests]
+        """Decode up to n_parallel requests at once (continuous batching), each with its own stop conditions."""
+        from evalkit.backends.llamacpp_generate import generate
 
-    def _generate_one(self, req: GenerateRequest) -> GenerateResult:
-        t0 = time.perf_counter()
-        try:
-            prompt = self.tokenize(req.prefix + req.body)
-            logits, _ = self._extend_to(prompt)
-        except (ValueError, RuntimeError) as exc:
-            self.reset()
-            return GenerateResult("", 0, 0, (time.perf_counter() - t0) * 1000, error=str(exc))
-        rng = np.random.default_rng(req.seed)
-        eog = self._C.llama_vocab_is_eog
-        vocab = self._C.llama_model_get_vocab(self.llm._model.model)
-        out: list[int] = []
-        ttft = None
-        finish = "length"
-        text = ""
-        for _ in range(req.max_tokens):
-            tok = self._sample(logits, req.temperature, rng)
-            if ttft is None:
-                ttft = (time.perf_counter() - t0) * 1000
-            if eog(vocab, tok):
-                finish = "stop"
-                break
-            out.append(tok)
-            text = self.llm.detokenize(out).decode("utf-8", errors="ignore")
-            hit = [text.index(s) for s in req.stop if s in text]
-            if hit:
-                text = text[: min(hit)]
-                finish = "stop"
-                break
-            pos = len(self._cached)
-            if pos >= self.n_ctx:
-                break
-            logits = self._decode([tok], pos, [0])[0]
-            self._cached.append(tok)
-        return GenerateResult(text, len(prompt), len(out), (time.perf_counter() - t0) * 1000, ttft, finish)
-
-    @staticmethod
-    def _sample(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
-        if temperature <= 0:
-            return int(np.argmax(logits))
-        z = logits.astype(np.float64) / temperature
-        z -= z.max()
-        p = np.exp(z)
-        p /= p.sum()
-        return int(rng.choice(len(p), p=p))
+        return generate(self, requests)
 
     def reset(self) -> None:
         self._C.llama_memory_clear(self._mem, True)
         self._cached = []
 
     def close(self) -> None:
-        if getattr(self, "_batch", None) is not None:
-            self._C.llama_batch_free(self._batch)
-            self._batch = None
+        if getattr(self, "_decoder", None) is not None:
+            self._decoder.close()
+            self._decoder = None
         if getattr(self, "llm", None) is not None:
             self.llm.close()
             self.llm = None

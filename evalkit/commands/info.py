@@ -44,21 +44,30 @@ def models_cmd(extra):
 
 
 @click.command("suites")
-def suites_cmd():
-    """List the suites that `evalkit run --suite NAME` accepts."""
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Offline data folder to look for local copies in.")
+def suites_cmd(data_dir):
+    """List the suites that `evalkit run --suite NAME` accepts (NAME+VARIANT for variants), and where their data is."""
     from evalkit.errors import EvalkitError
     from evalkit.report import out_console
-    from evalkit.sources import list_subsets
+    from evalkit.sources import availability, data_dir as resolve_data_dir, list_subsets
     from evalkit.suite import available_suites, load_suite_file
 
+    directory = resolve_data_dir(data_dir)
     table = Table(title="suites", title_justify="left")
-    for col in ("name", "kind", "version", "subsets", "description", "file"):
-        table.add_column(col)
+    for col in ("name", "kind", "version", "subsets", "description", "data", "file"):
+        table.add_column(col, overflow="fold")
     for name, path in available_suites().items():
         try:
-            s = load_suite_file(path)
+            base = load_suite_file(path)
+            suites = [base] + [load_suite_file(path, v) for v in base.variants]
         except EvalkitError as exc:
-            table.add_row(name, "–", "–", "–", f"[red]{exc}[/]", str(path))
+            table.add_row(name, "–", "–", "–", f"[red]{exc}[/]", "–", str(path))
             continue
-        table.add_row(name, s.suite.kind, s.version, str(len(list_subsets(s))), s.suite.description, str(path))
+        for s in suites:
+            try:
+                subsets, where = list_subsets(s), availability(s, directory)
+            except EvalkitError as exc:
+                subsets, where = [], f"[red]{exc}[/]"
+            shown = ", ".join(subsets) if len(subsets) <= 4 else f"{len(subsets)}: {subsets[0]} … {subsets[-1]}"
+            table.add_row(s.name, s.suite.kind, s.version, shown, s.suite.description, where, path.name)
     out_console.print(table)

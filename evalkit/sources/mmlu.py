@@ -97,7 +97,17 @@ def _load_hf(suite: Suite, subjects: list[str]) -> dict[str, SubsetData]:
     return out
 
 
-def load(suite: Suite, subjects: list[str], directory: Path | None) -> dict[str, SubsetData]:
+def subsets(suite: Suite) -> list[str]:
+    return all_subjects(suite)
+
+
+def availability(suite: Suite, directory: Path | None) -> str:
+    if directory is not None and local_root(suite, directory) is not None:
+        return f"local: {local_root(suite, directory)}"
+    return f"hub: {suite.source.hf}"
+
+
+def load(suite: Suite, subjects: list[str], directory: Path | None, seed: int | None = None) -> dict[str, SubsetData]:
     if directory is not None:
         root = local_root(suite, directory)
         if root is None:

@@ -1,7 +1,9 @@
 """Task kinds: how a suite's items are turned into requests, evaluated and scored.
 
 ``TASKS`` maps a suite's ``kind`` to a module-level object with
-``evaluate(job, backend, store, run_id, progress) -> SummaryRow``.
+``evaluate(job, backend, indices) -> Iterator[list[ItemRow]]`` (no storage),
+``summarize(job, stored_rows) -> list[metric dict]`` (headline first) and
+``key_extra(suite, item) -> tuple[str, ...]`` (what besides the prompt identifies a result).
 """
 
 from __future__ import annotations
@@ -37,12 +39,10 @@ class SubsetJob:
     @classmethod
     def build(cls, ref: ModelRef, model_id: str, suite: Suite, data: SubsetData, shots: int, fingerprint: dict,
               key_fn: Callable) -> SubsetJob:  # fmt: skip
-        from evalkit.prompt import continuations
-
         prefix = build_prefix(suite, data, shots)
         bodies = [build_body(suite, it) for it in data.items]
-        extra = continuations(suite) if suite.choices else ()
-        hashes = [prompt_hash(prefix, b, extra) for b in bodies]
+        task = TASKS[suite.suite.kind]
+        hashes = [prompt_hash(prefix, b, task.key_extra(suite, it)) for b, it in zip(bodies, data.items)]
         keys = [key_fn(model_id, fingerprint, suite, data.name, it.id, h) for it, h in zip(data.items, hashes)]
         plan = _PlanView(suite, shots)
         return cls(ref, model_id, plan, data.name, prefix, data.items, bodies, hashes, keys)
@@ -55,9 +55,9 @@ class _PlanView:
 
 
 def _registry() -> dict:
-    from evalkit.tasks import choice
+    from evalkit.tasks import choice, generate, jsongen
 
-    return {"choice": choice.TASK}
+    return {"choice": choice.TASK, "generate": generate.TASK, "json": jsongen.TASK}
 
 
 TASKS = _registry()

@@ -1,0 +1,181 @@
+"""Generation on a :class:`~evalkit.backends.llamacpp.LlamaCppBackend`: continuous batching.
+
+Up to ``n_parallel`` requests are live at once, each on its own sequence that
+borrows the shared prompt prefix held in sequence 0. Every step is one forward
+pass holding the newest token of each generating sequence plus as much of the
+waiting prompts as fits in ``n_batch``; a finished sequence (end-of-generation
+token, a stop string, ``max_tokens``, or no room left in the context) frees its
+slot for the next request at once. A token depends only on its own sequence, so
+greedy output matches decoding the requests one at a time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from evalkit.backends.llamacpp_batch import LOGITS_LAST, LOGITS_NONE, Run
+from evalkit.backends.llamacpp_choice import shared_length
+from evalkit.backends.llamacpp_sampling import TokenSampler
+from evalkit.types import GenerateRequest, GenerateResult
+
+
+@dataclass
+class _Slot:
+    index: int
+    req: GenerateRequest
+    prompt: list[int]
+    seq: int
+    feed: list[int]  # tokens still to evaluate: the prompt's unshared part, then each sampled token
+    pos: int  # position of feed[0]
+    budget: int  # tokens it may generate (max_tokens, capped by the context)
+    cells: int  # KV cells reserved for it
+    sampler: TokenSampler
+    t0: float = field(default_factory=time.perf_counter)
+    out: list[int] = field(default_factory=list)
+    data: bytearray = field(default_factory=bytearray)
+    text: str = ""
+    ttft: float | None = None
+    finish: str | None = None
+
+
+class _Scheduler:
+    def __init__(self, backend, requests: Sequence[GenerateRequest]):
+        self.b, self.requests = backend, requests
+        self.results: list[GenerateResult | None] = [None] * len(requests)
+        self.tokens: list[list[int]] = [[] for _ in requests]
+        self.prompts: dict[int, list[int]] = {}
+        self.pending: deque[int] = deque()
+        self.active: list[_Slot] = []
+        self.free = list(range(1, backend.n_parallel + 1))
+        self.reserved = 0
+        self.shared: list[int] = []
+
+    # -- setup -----------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        b = self.b
+        for i, req in enumerate(self.requests):
+            prompt = b.tokenize(req.prefix + req.body)
+            if len(prompt) > b.n_ctx:
+                self._fail(i, len(prompt), f"prompt of {len(prompt)} tokens exceeds the context of {b.n_ctx}")
+            elif req.max_tokens <= 0 or len(prompt) == b.n_ctx:
+                self.results[i] = GenerateResult("", len(prompt), 0, 0.0, None, "length")
+            else:
+                self.prompts[i] = prompt
+                self.pending.append(i)
+        if self.prompts:
+            first = self.requests[self.pending[0]].prefix
+            n = shared_length(b.tokenize(first), list(self.prompts.values()))
+            self.shared = self.prompts[self.pending[0]][:n]
+
+    def _fail(self, i: int, n_prompt: int, error: str, t0: float | None = None) -> None:
+        ms = (time.perf_counter() - t0) * 1000 if t0 else 0.0
+        self.results[i] = GenerateResult("", n_prompt, 0, ms, error=error)
+
+    # -- the loop --------------------------------------------------------------------------------
+    def run(self) -> list[GenerateResult]:
+        self.prepare()
+        prefix_ready = False
+        while self.pending or self.active:
+            try:
+                if not prefix_ready:
+                    self.b.hold_prefix(self.shared)
+                    prefix_ready = True
+                self._admit()
+                self._step()
+            except (ValueError, RuntimeError) as exc:
+                victims = list(self.active)
+                for slot in victims:
+                    self._finish(slot, error=str(exc))
+                while not victims and self.pending:  # nothing live to blame: the shared prefix itself failed
+                    i = self.pending.popleft()
+                    self._fail(i, len(self.prompts[i]), str(exc))
+                self.b.reset()
+                prefix_ready = False
+        return self.results  # type: ignore[return-value]
+
+    def _admit(self) -> None:
+        b, n_shared = self.b, len(self.shared)
+        while self.pending and self.free:
+            i = self.pending[0]
+            prompt, req = self.prompts[i], self.requests[i]
+            budget = min(req.max_tokens, b.n_ctx - len(prompt))
+            cells = len(prompt) - n_shared + budget
+            if self.active and n_shared + self.reserved + cells > b.n_ctx:
+                return
+            self.pending.popleft()
+            try:
+                sampler = TokenSampler(b._C, b._vocab, b.n_vocab, req.temperature, req.seed, req.grammar)
+            except ValueError as exc:
+                self._fail(i, len(prompt), str(exc))
+                continue
+            seq = self.free.pop(0)
+            b.fork(seq)
+            self.active.append(_Slot(i, req, prompt, seq, prompt[n_shared:], n_shared, budget, cells, sampler))
+            self.reserved += cells
+
+    def _step(self) -> None:
+        """One forward pass: each generating sequence's newest token first, then prompt chunks."""
+        room, runs, slots = self.b.n_batch, [], []
+        ordered = sorted(self.active, key=lambda s: len(s.feed) > 1 or not s.out)
+        for slot in ordered:
+            if room == 0:
+                break
+            take = min(room, len(slot.feed))
+            runs.append(Run(slot.seq, slot.feed[:take], slot.pos, LOGITS_LAST if take == len(slot.feed) else LOGITS_NONE))
+            slots.append((slot, take))
+            room -= take
+        rows = self.b._decoder.step(runs)
+        C, ctx, n_vocab = self.b._C, self.b._ctx, self.b.n_vocab
+        for r, (slot, take) in enumerate(slots):
+            slot.pos += take
+            slot.feed = slot.feed[take:]
+            if r in rows:
+                logits = np.ctypeslib.as_array(C.llama_get_logits_ith(ctx, rows[r]), shape=(n_vocab,))
+                self._advance(slot, slot.sampler.sample(logits))
+        for slot in [s for s in self.active if s.finish]:
+            self._finish(slot)
+
+    def _advance(self, slot: _Slot, tok: int) -> None:
+        if slot.ttft is None:
+            slot.ttft = (time.perf_counter() - slot.t0) * 1000
+        if self.b.is_eog(tok):
+            slot.finish = "stop"
+            return
+        slot.sampler.accept(tok)
+        slot.out.append(tok)
+        slot.data += self.b.piece(tok)
+        text = slot.data.decode("utf-8", errors="ignore")
+        hits = [text.index(s) for s in slot.req.stop if s and s in text]
+        if hits:
+            text, slot.finish = text[: min(hits)], "stop"
+        elif len(slot.out) >= slot.budget:
+            slot.finish = "length"
+        else:
+            slot.feed = [tok]
+        slot.text = text
+
+    def _finish(self, slot: _Slot, error: str | None = None) -> None:
+        self.active.remove(slot)
+        self.b.drop(slot.seq)
+        slot.sampler.close()
+        self.free.append(slot.seq)
+        self.free.sort()
+        self.reserved -= slot.cells
+        ms = (time.perf_counter() - slot.t0) * 1000
+        self.tokens[slot.index] = list(slot.out)
+        if error:
+            self.results[slot.index] = GenerateResult("", len(slot.prompt), len(slot.out), ms, slot.ttft, "error", error)
+        else:
+            self.results[slot.index] = GenerateResult(slot.text, len(slot.prompt), len(slot.out), ms, slot.ttft, slot.finish)
+
+
+def generate(backend, requests: Sequence[GenerateRequest]) -> list[GenerateResult]:
+    scheduler = _Scheduler(backend, requests)
+    results = scheduler.run()
+    backend.last_generated = scheduler.tokens
+    return results

@@ -1,0 +1,87 @@
+"""Free-text generation scored by the suite's scorers (exact match, final number, label in a set...)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from evalkit.store import ItemRow
+from evalkit.tasks.summary import details_of, summarize_rows
+from evalkit.types import GenerateRequest
+
+BATCH = 8
+
+
+class GenerateTask:
+    """Evaluate pending items in batches (no storage here), and summarize stored rows into metrics."""
+
+    kind = "generate"
+
+    def key_extra(self, suite, item) -> tuple[str, ...]:
+        """What besides the prompt makes a stored result reusable: generation parameters and the gold answer."""
+        return (json.dumps(suite.params.model_dump(), sort_keys=True), item.target)
+
+    def grammar(self, suite, item) -> str | None:
+        from evalkit.grammar import grammar_for
+
+        return grammar_for(suite, item)
+
+    def evaluate(self, job, backend, indices: list[int]) -> Iterator[list[ItemRow]]:
+        from evalkit.scorers import build_scorers
+
+        scorers = build_scorers(job.suite)
+        p = job.suite.params
+        for lo in range(0, len(indices), BATCH):
+            idx = indices[lo : lo + BATCH]
+            reqs = [
+                GenerateRequest(job.prefix, job.bodies[i], p.max_tokens, tuple(p.stop), p.temperature, p.seed,
+                                self.grammar(job.suite, job.items[i]))
+                for i in idx
+            ]  # fmt: skip
+            results = backend.get().generate(reqs)
+            yield [self._row(job, i, res, scorers) for i, res in zip(idx, results)]
+
+    def summarize(self, job, stored: list[dict]) -> list[dict]:
+        """Metric rows for one subset, headline first; flags mark output that measures nothing."""
+        metrics = summarize_rows(job.suite, stored)
+        cut = sum(1 for r in stored if details_of(r).get("truncated"))
+        details = {**(metrics[0].get("details") or {}), "truncated": cut}  # answers cut off at max_tokens
+        metrics[0] = {**metrics[0], "flags": generation_flags(stored), "details": details}
+        return metrics
+
+    @staticmethod
+    def _row(job, i: int, res, scorers) -> ItemRow:
+        item = job.items[i]
+        p = job.suite.params
+        details = {"shots": job.plan.shots, "finish_reason": res.finish_reason, "truncated": res.finish_reason == "length",
+                   "ttft_ms": res.ttft_ms, "max_tokens": p.max_tokens, "grammar": p.grammar, "meta": item.meta}  # fmt: skip
+        base = dict(
+            model_id=job.model_id, eval_key=job.keys[i], suite=job.suite.name, suite_version=job.suite.version,
+            suite_hash=job.suite.content_hash, subset=job.subset, item_id=item.id, prompt_hash=job.hashes[i],
+            target=item.target, prompt_tokens=res.prompt_tokens, completion_tokens=res.completion_tokens,
+            latency_ms=res.latency_ms, output=res.text, details=details,
+        )  # fmt: skip
+        if res.error:
+            return ItemRow(**base, prediction=None, correct=None, error=res.error)
+        scores, first = {}, None
+        for key, scorer in scorers:
+            s = scorer.score(res.text, item)
+            scores[key] = {"value": s.value, "correct": s.correct, "prediction": s.prediction, **s.details}
+            first = first or s
+        details["scores"] = scores
+        return ItemRow(**base, prediction=first.prediction, correct=first.correct, score=first.value)
+
+
+def generation_flags(stored: list[dict]) -> list[str]:
+    """``empty_output``: every output empty; ``constant_prediction``: one answer for every item although
+    the gold answers vary (10 items or more). How many answers hit the token limit is in the headline's details."""
+    flags = []
+    if stored and all(not (r.get("output") or "").strip() for r in stored):
+        flags.append("empty_output")
+    preds, golds = [r.get("prediction") for r in stored], [r.get("target") for r in stored]
+    if len(preds) >= 10 and len(set(preds)) == 1 and len(set(golds)) > 1:
+        flags.append("constant_prediction")
+    return flags
+
+
+TASK = GenerateTask()

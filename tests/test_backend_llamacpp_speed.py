@@ -1,0 +1,188 @@
+"""The fast paths of the llama.cpp backend, on real models and real MMLU questions.
+
+Batched and one-at-a-time decoding are compared for equal predictions. llama.cpp's
+CPU kernels are not bit-identical across batch shapes (a row's attention sums
+depend on where its cells lie in the KV cache; one-token passes use other matmul
+kernels), so where the two differ, the test requires the difference to be a
+numerical near-tie of the reference itself: nothing else is tolerated.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from evalkit.backends.llamacpp import LlamaCppBackend
+from evalkit.backends.llamacpp_batch import LOGITS_ALL, Run
+from evalkit.backends.llamacpp_choice import shared_length
+from evalkit.prompt import build_body, build_prefix, continuations
+from evalkit.runner import RunConfig, SuiteSelection, plan
+from evalkit.types import ChoiceRequest, GenerateRequest
+
+pytestmark = pytest.mark.model
+
+NEAR_TIE = 0.25  # log-probability margin under which two choices count as tied (choice tests)
+NEAR_TIE_LOGIT = 1.5  # logit margin under which two next tokens count as tied (generation tests)
+
+
+def _mmlu(data_dir, subjects, limit, shots=5):
+    config = RunConfig(models=[], suites=[SuiteSelection("mmlu", subjects, limit=limit, shots=shots)], data_dir=str(data_dir))
+    (p,), _ = plan(config)
+    out = []
+    for data in p.subsets.values():
+        prefix = build_prefix(p.suite, data, shots)
+        out += [(prefix, build_body(p.suite, it), it) for it in data.items]
+    return p.suite, out
+
+
+@pytest.fixture(scope="module")
+def letter_requests(data_dir):
+    suite, rows = _mmlu(data_dir, ["high_school_geography", "world_religions"], 4)
+    return [ChoiceRequest(prefix, body, continuations(suite)) for prefix, body, _ in rows]
+
+
+@pytest.fixture(scope="module")
+def text_requests(data_dir):
+    """The answer texts as continuations: several tokens each, different lengths."""
+    _, rows = _mmlu(data_dir, ["high_school_geography"], 3, shots=1)
+    return [ChoiceRequest(prefix, body, tuple(" " + c for c in item.fields["choices"])) for prefix, body, item in rows]
+
+
+@pytest.fixture(scope="module")
+def reference(smollm2_path):
+    backend = LlamaCppBackend(smollm2_path, n_parallel=1, threads=1, repack="off")
+    yield backend
+    backend.close()
+
+
+def _assert_same_choices(ref_results, results):
+    checked = 0
+    for ref, res in zip(ref_results, results):
+        assert ref.error is None and res.error is None
+        assert all(math.isfinite(x) for x in res.logprobs)
+        order = np.argsort(ref.logprobs)[::-1]
+        margin = ref.logprobs[order[0]] - ref.logprobs[order[1]]
+        if int(np.argmax(res.logprobs)) != int(order[0]):
+            assert margin < NEAR_TIE, f"prediction changed although the reference margin is {margin:.3f}"
+        else:
+            checked += margin >= NEAR_TIE
+        assert np.max(np.abs(np.array(ref.logprobs) - np.array(res.logprobs))) < 1.0
+    assert checked >= 1  # at least one clear-cut question was compared
+
+
+def _lcp(a, b):
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def test_prefix_is_decoded_once_per_subject(reference, letter_requests):
+    """Token accounting: the few-shot prefix once, then only what is new in each question."""
+    b = reference
+    b.reset()
+    b.tokens_decoded = 0
+    results = b.score_choices(letter_requests[:3]) + b.score_choices(letter_requests[3:])
+    ctxs = [b.tokenize(r.prefix + r.body) for r in letter_requests]
+    expected = len(ctxs[0]) + sum(len(c) - _lcp(c, prev) for prev, c in zip(ctxs, ctxs[1:]))
+    assert b.tokens_decoded == expected
+    assert sum(r.new_tokens for r in results) == expected
+    # a subject's second question decodes far less than its prefix (two subjects: 4 questions each)
+    prefix_len = len(b.tokenize(letter_requests[1].prefix))
+    assert results[1].new_tokens < prefix_len / 2 and results[5].new_tokens < prefix_len / 2
+    # and never more than prefix once + each question's own suffix
+    upper = 0
+    for i in (0, 4):
+        group = ctxs[i : i + 4]
+        shared = shared_length(b.tokenize(letter_requests[i].prefix), group)
+        upper += shared + sum(len(c) - shared for c in group)
+    assert b.tokens_decoded <= upper
+
+
+def test_batched_questions_match_one_at_a_time(smollm2_path, reference, letter_requests):
+    batched = LlamaCppBackend(smollm2_path, n_parallel=3, batch_questions=True, threads=1, repack="off")
+    try:
+        results = batched.score_choices(letter_requests)
+        _assert_same_choices(reference.score_choices(letter_requests), results)
+        # per subject: its prefix once (less what it shares with the previous subject's), then each suffix
+        expected, cached = 0, []
+        for i in (0, 4):
+            ctxs = [batched.tokenize(r.prefix + r.body) for r in letter_requests[i : i + 4]]
+            shared = ctxs[0][: shared_length(batched.tokenize(letter_requests[i].prefix), ctxs)]
+            expected += len(shared) - _lcp(shared, cached) + sum(len(c) - len(shared) for c in ctxs)
+            cached = shared
+        assert batched.tokens_decoded == expected
+    finally:
+        batched.close()
+
+
+@pytest.mark.parametrize("model", ["smollm2", "gemma"])
+def test_multi_token_batch_on_both_models(model, request, text_requests):
+    """Multi-token continuations decoded as parallel sequences, repacking guard in auto mode."""
+    path = request.getfixturevalue(f"{model}_path")
+    ref = LlamaCppBackend(path, n_parallel=1, threads=1, repack="off")
+    fast = LlamaCppBackend(path, batch_questions=True, threads=1, repack="auto")
+    try:
+        assert all(len(ref.continuation_tokens(r.prefix + r.body, ref.tokenize(r.prefix + r.body), c)) > 1
+                   for r in text_requests for c in r.continuations[:1])  # fmt: skip
+        _assert_same_choices(ref.score_choices(text_requests), fast.score_choices(text_requests))
+    finally:
+        ref.close()
+        fast.close()
+
+
+PROMPTS = ["The capital of France is", "def add(a, b):\n", "Once upon a time, a small robot", "1, 2, 3, 4, 5,"]
+
+
+def _next_logits(backend, tokens):
+    backend.reset()
+    return backend._decoder.decode([Run(1, tokens, 0, LOGITS_ALL)])[0]
+
+
+def test_batched_greedy_generation_matches_one_at_a_time(smollm2_path, reference):
+    reqs = [GenerateRequest("", p, max_tokens=16, stop=("\n\n",)) for p in PROMPTS]
+    one = []
+    for r in reqs:
+        one.append((reference.generate([r])[0], reference.last_generated[0]))
+    batched = LlamaCppBackend(smollm2_path, n_parallel=4, threads=1, repack="off")
+    try:
+        results = batched.generate(reqs)
+        for r, res, toks, (ref_res, ref_toks) in zip(reqs, results, batched.last_generated, one):
+            assert res.error is None and res.finish_reason in ("stop", "length")
+            if toks == ref_toks:
+                assert res.text == ref_res.text
+                continue
+            k = _lcp(toks, ref_toks)  # first step where they differ: it must be a near-tie of the model
+            prompt = reference.tokenize(r.body)
+            logits = _next_logits(reference, prompt + ref_toks[:k] if k else prompt)[-1]
+            gap = abs(float(logits[ref_toks[k]]) - float(logits[toks[k]])) if k < min(len(toks), len(ref_toks)) else 0.0
+            assert gap < NEAR_TIE_LOGIT, f"outputs diverge at token {k} although the logit gap is {gap:.2f}"
+    finally:
+        batched.close()
+
+
+def test_stop_conditions_per_sequence(reference):
+    reqs = [
+        GenerateRequest("", "Count: 1, 2, 3,", max_tokens=40, stop=(" 6",)),
+        GenerateRequest("", "Count: 1, 2, 3,", max_tokens=5),
+        GenerateRequest("", "Write a word:", max_tokens=0),
+    ]
+    fast = LlamaCppBackend(reference.model_path, n_parallel=3, threads=1, repack="off")
+    try:
+        stopped, limited, empty = fast.generate(reqs)
+    finally:
+        fast.close()
+    assert stopped.finish_reason == "stop" and " 6" not in stopped.text and " 5" in stopped.text
+    assert limited.finish_reason == "length" and limited.completion_tokens == 5
+    assert empty.text == "" and empty.completion_tokens == 0
+
+
+def test_seeded_sampling_is_reproducible(reference):
+    req = GenerateRequest("", "A short poem about the sea:", max_tokens=12, temperature=0.9, seed=7)
+    a = reference.generate([req])[0].text
+    b = reference.generate([req])[0].text
+    other = reference.generate([GenerateRequest("", req.body, max_tokens=12, temperature=0.9, seed=8)])[0].text
+    assert a == b and a.strip()
+    assert other != a
