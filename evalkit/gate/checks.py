@@ -2,7 +2,7 @@
 
 Speed and RAM come from the ``cells`` table (one row per run × model). Where a
 side has no measurement the check reports "not measured" and does not fail; speed
-measured on different CPUs or thread counts is "not comparable".
+and RAM measured on different CPUs or thread counts are "not comparable".
 """
 
 from __future__ import annotations
@@ -78,6 +78,9 @@ def ram_check(baseline: Side, candidate: Side, settings: GateSettings) -> Check:
         return Check(name, b, c, NOT_MEASURED, f"no peak_rss_bytes for the {missing}", "bytes")
     ratio = c / b
     limit = 1 + settings.max_ram_increase
+    why = _incomparable(baseline, candidate)  # repacked weights and per-thread buffers differ by CPU and threads
+    if why:
+        return Check(name, b, c, NOT_COMPARABLE, why, "bytes", ratio)
     if ratio > limit:
         return Check(name, b, c, FAIL, f"{100 * (ratio - 1):+.1f}% (> +{100 * settings.max_ram_increase:g}%)", "bytes", ratio)
     return Check(name, b, c, PASS, f"{100 * (ratio - 1):+.1f}% (≤ +{100 * settings.max_ram_increase:g}%)", "bytes", ratio)
