@@ -208,3 +208,19 @@ def test_different_sampling_seeds_pass_at_default_settings(tmp_path, data_dir, c
     assert code == 0 and out["passed"] is True and suite["verdict"] == "pass"
     assert r["lost"] + r["gained"] > 0  # the seeds really changed answers: this is noise, and it passed
     assert {c["verdict"] for c in out["checks"] if "speed" in c["name"]} == {"not measured"}  # no --bench
+
+
+def test_crashed_candidate_is_a_regression(runs, data_dir, tmp_path, monkeypatch, capsys):
+    """A worker killed mid-run (the matrix runner's own kill hook: SIGKILL after the first batch) leaves a failed
+    cell and half the items: the gate fails with exit 1 and names the crash, not a usage error."""
+    d, _, _ = runs
+    monkeypatch.setenv("EVALKIT_WORKER_KILL", "smollm2-135m:1")
+    _run(tmp_path / "crashed.duckdb", data_dir)
+    monkeypatch.delenv("EVALKIT_WORKER_KILL")
+    code, out = _gate_json(capsys, "--baseline", d / "a.duckdb", "--candidate", tmp_path / "crashed.duckdb")
+    assert code == 1 and out["passed"] is False
+    (suite,) = out["suites"]
+    assert suite["verdict"] == "not compared" and "candidate crashed after" in suite["reason"]
+    assert suite["n_candidate"] < 2 * LIMIT
+    errors = next(c for c in out["checks"] if c["name"] == "errors / crashes")
+    assert errors["verdict"] == "fail" and "killed by signal 9" in errors["reason"]

@@ -103,3 +103,19 @@ def test_bad_baseline_files_are_one_line_errors(tmp_path):
     bad.write_text(json.dumps({"format": "evalkit-baseline", "format_version": 99}))
     with pytest.raises(ConfigError, match="baseline format 99"):
         resolve(str(bad), tmp_path / "db.duckdb")
+
+
+def test_model_that_crashed_before_any_item_is_a_regression(db):
+    with Store(db) as store:  # the worker of a derived level died (e.g. SIGSEGV) before storing anything
+        store.start_run("run-4", "evalkit run ...", {}, {"cpu": "c"}, "0")
+        store.con.execute(
+            "INSERT INTO cells (run_id, model_id, status, error, spec) VALUES (?, ?, 'failed', ?, ?)",
+            ["run-4", "srcsha@Q4_0", "worker killed by signal 11 (SIGSEGV)", "smol@Q4_0"],
+        )
+        store.finish_run("run-4", "complete", [])
+    cand = resolve("run-4#smol@Q4_0", db)
+    assert cand.items == [] and cand.cell["status"] == "failed"
+    rep = gate(resolve("run-1#smol@Q8_0", db), cand, GateSettings())
+    assert not rep.passed and rep.suites[0].verdict == "not compared"
+    assert "crashed after 0 of 50 items" in rep.suites[0].reason
+    assert any(c.verdict == "fail" and "SIGSEGV" in c.reason for c in rep.checks)
