@@ -156,9 +156,11 @@ def test_slowdown_fails_on_the_same_cpu_only():
     assert checks["generation speed"].verdict == "not comparable"
 
 
-def test_ram_rise_fails():
+def test_ram_rise_fails_on_the_same_cpu_only():
     checks, rep = _checks({**CELL, "peak_rss_bytes": 500 * 2**20})
     assert not rep.passed and checks["peak RAM"].verdict == "fail" and "+25.0%" in checks["peak RAM"].reason
+    checks, rep = _checks({**CELL, "peak_rss_bytes": 500 * 2**20, "cpu": "cpu-B"})
+    assert rep.passed and checks["peak RAM"].verdict == "not comparable" and "cpu-B" in checks["peak RAM"].reason
 
 
 def test_missing_measurements_are_reported_not_failed():

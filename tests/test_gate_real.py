@@ -125,3 +125,102 @@ def test_unknown_refs_are_usage_errors(runs, tmp_path, capsys):
     assert "baseline file not found" in _one_line_error(capsys)
     assert evalkit("gate", "--baseline", "latest", "--candidate", "latest", "--db", tmp_path / "none.duckdb") == 2
     assert "no results database" in _one_line_error(capsys)
+
+
+def _write_suite(path: Path, text: str) -> str:
+    path.write_text(text)
+    return str(path)
+
+
+def _gate_json(capsys, *args) -> tuple[int, dict]:
+    capsys.readouterr()
+    code = evalkit("gate", *args, "--format", "json")
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_broken_prompt_template_is_caught(tmp_path, data_dir, capsys):
+    """A real regression: a copy of the AG News suite whose template lost the article text (a plausible template
+    bug). smollm2-135m drops from well above chance to its label prior; the gate must fail with exit 1."""
+    from evalkit.suite import load_suite
+
+    text = Path(load_suite("ag_news").path).read_text()
+    good_line = next(line for line in text.splitlines() if line.startswith("template = "))
+    broken = _write_suite(tmp_path / "ag_news_broken.toml", text.replace(good_line, 'template = "Article:\\nTopic:"'))
+    _run(tmp_path / "good.duckdb", data_dir, "ag_news", ["default"], 60)
+    _run(tmp_path / "broken.duckdb", data_dir, broken, ["default"], 60)
+    md = tmp_path / "gate.md"
+    code, out = _gate_json(capsys, "--baseline", tmp_path / "good.duckdb", "--candidate", tmp_path / "broken.duckdb",
+                           "--markdown", md)  # fmt: skip
+    assert code == 1 and out["passed"] is False
+    (suite,) = out["suites"]
+    r = suite["result"]
+    assert suite["verdict"] == "fail" and r["p_value"] < 0.05 and suite["drop_pp"] > 1.0
+    assert r["lost"] > r["gained"] and r["ci_high"] < 0 and r["n"] == 60
+    assert "gating the change" in out["notes"][0]  # every prompt changed: reported, and compared
+    text_md = md.read_text()
+    assert "FAIL" in text_md and f"{r['lost']} / {r['gained']}" in text_md and f"{100 * r['diff']:+.1f} pp" in text_md
+
+
+SAMPLED = """
+[suite]
+name = "ag_news_sampled"
+version = "1"
+description = "AG News answered in free text, sampled at temperature 0.8."
+kind = "generate"
+
+[source]
+type = "csv"
+local = "ag_news"
+split = "test"
+header = false
+columns = ["class_index", "title", "description"]
+
+[fields]
+text = "{{ title }} {{ description }}"
+target = "{{ labels[class_index | int - 1] }}"
+
+[prompt]
+header = "Classify each news article into one of four topics: World, Sports, Business or Sci/Tech.\\n\\n"
+template = "Article: {{ text | trim }}\\nTopic:"
+
+[choices]
+labels = ["World", "Sports", "Business", "Sci/Tech"]
+
+[params]
+max_tokens = 4
+temperature = 0.8
+seed = SEED
+stop = ["\\n"]
+
+[[scorers]]
+name = "label_match"
+"""
+
+
+def test_different_sampling_seeds_pass_at_default_settings(tmp_path, data_dir, capsys):
+    """Noise is not a regression: the same model sampled with two seeds differs item by item, and the gate passes."""
+    for seed in (1, 2):
+        suite = _write_suite(tmp_path / f"sampled{seed}.toml", SAMPLED.replace("SEED", str(seed)))
+        _run(tmp_path / f"seed{seed}.duckdb", data_dir, suite, ["default"], 40)
+    code, out = _gate_json(capsys, "--baseline", tmp_path / "seed1.duckdb", "--candidate", tmp_path / "seed2.duckdb")
+    (suite,) = out["suites"]
+    r = suite["result"]
+    assert code == 0 and out["passed"] is True and suite["verdict"] == "pass"
+    assert r["lost"] + r["gained"] > 0  # the seeds really changed answers: this is noise, and it passed
+    assert {c["verdict"] for c in out["checks"] if "speed" in c["name"]} == {"not measured"}  # no --bench
+
+
+def test_crashed_candidate_is_a_regression(runs, data_dir, tmp_path, monkeypatch, capsys):
+    """A worker killed mid-run (the matrix runner's own kill hook: SIGKILL after the first batch) leaves a failed
+    cell and half the items: the gate fails with exit 1 and names the crash, not a usage error."""
+    d, _, _ = runs
+    monkeypatch.setenv("EVALKIT_WORKER_KILL", "smollm2-135m:1")
+    _run(tmp_path / "crashed.duckdb", data_dir)
+    monkeypatch.delenv("EVALKIT_WORKER_KILL")
+    code, out = _gate_json(capsys, "--baseline", d / "a.duckdb", "--candidate", tmp_path / "crashed.duckdb")
+    assert code == 1 and out["passed"] is False
+    (suite,) = out["suites"]
+    assert suite["verdict"] == "not compared" and "candidate crashed after" in suite["reason"]
+    assert suite["n_candidate"] < 2 * LIMIT
+    errors = next(c for c in out["checks"] if c["name"] == "errors / crashes")
+    assert errors["verdict"] == "fail" and "killed by signal 9" in errors["reason"]

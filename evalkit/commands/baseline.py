@@ -19,7 +19,7 @@ def baseline_group():
 @click.option("-m", "--model", help="The model to export when the run holds several (name, spec or model id prefix).")
 @click.option("--name", help="Name stored in the file (default: the file name).")
 def export_cmd(run_id, db, out, model, name):
-    """Export RUN_ID ('latest' for the newest complete run) of one model to a baseline file.
+    """Export RUN_ID ('latest' for the newest finished run) of one model to a baseline file.
 
     The file holds every item's id, prompt hash and outcome (correct, score, error),
     the suites' names, versions and hashes, the model's facts, and the run's speed
@@ -33,8 +33,11 @@ def export_cmd(run_id, db, out, model, name):
     if run_id.endswith(".json"):
         raise ConfigError(f"RUN_ID {run_id} is a baseline file: pass a run id (or 'latest') of a results database.")
     side = resolve(ref, db)
-    if side.run_status != "complete":
-        raise ConfigError(f"run {side.run_id} is {side.run_status}: export a complete run (re-run the command to finish it).")
+    if side.run_status not in ("complete", "partial"):
+        raise ConfigError(f"run {side.run_id} is {side.run_status}: export a finished run (re-run the command to finish it).")
+    if (side.cell or {}).get("status") == "failed":
+        raise ConfigError(f"{side.model.get('spec') or side.model.get('name')} crashed in run {side.run_id}: a baseline "
+                          "must be a run that completed. Re-run the command to complete it, then export.")  # fmt: skip
     path = write(side, out, name)
     suites = ", ".join(f"{s} v{v['version']}" for s, v in sorted(side.suites.items()))
     click.echo(f"wrote {path}: {len(side.items)} items of {side.model.get('name')} ({suites}) from run {side.run_id}")

@@ -107,7 +107,7 @@ def crashed_cell(side: Side) -> bool:
 
 
 def _check_status(side: Side, role: str) -> None:
-    if side.run_status not in ("complete", "None") and not crashed_cell(side):
+    if side.run_status not in ("complete", "partial", "None") and not crashed_cell(side):
         raise ConfigError(
             f"the {role} run {side.run_id} did not finish (status {side.run_status}): it is still running, was "
             "interrupted or failed. Gate a complete run (re-run the same command to finish it)."
@@ -194,10 +194,10 @@ def _n_subsets(items: dict) -> int:
 
 
 def _version(name: str, baseline: Side, candidate: Side, settings: GateSettings, notes: list[str]) -> str:
-    vb = baseline.suites.get(name, {}).get("version", "?")
-    vc = candidate.suites.get(name, {}).get("version", "?")
-    if vb == vc:
-        return vb
+    vb = baseline.suites.get(name, {}).get("version")
+    vc = candidate.suites.get(name, {}).get("version")
+    if vb == vc or vb is None or vc is None:  # one side missing: a crash, reported by the overlap check
+        return vb or vc or "?"
     if not settings.allow_suite_change:
         raise ConfigError(
             f"suite {name} is version {vb} in the baseline but {vc} in the candidate, so their scores are not comparable. "

@@ -3,7 +3,7 @@
 REF forms (any of them may end in ``#MODEL`` to pick one model of a multi-model run):
 
 - ``results/baselines/NAME.json``: a baseline file written by ``evalkit baseline export``;
-- ``RUN_ID`` or ``latest``: a run in the ``--db`` file (``latest`` = the newest complete run);
+- ``RUN_ID`` or ``latest``: a run in the ``--db`` file (``latest`` = the newest finished run);
 - ``PATH.duckdb`` or ``PATH.duckdb:RUN_ID``: a run in another results file (default: its latest run).
 """
 
@@ -18,6 +18,7 @@ from evalkit.gate import baseline_file
 from evalkit.store import Store
 
 DB_SUFFIXES = (".duckdb", ".db", ".ddb")
+FINISHED = ("complete", "partial")  # partial: the run finished but a model's worker crashed (its cell failed)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ class Side:
 
     @property
     def label(self) -> str:
-        return f"{self.model.get('name') or self.model.get('model_id', '?')[:12]} @ {self.run_id}"
+        m = self.model
+        return f"{m.get('spec') or m.get('name') or str(m.get('model_id', '?'))[:12]} @ {self.run_id}"
 
     def cpu(self) -> str | None:
         return (self.cell or {}).get("cpu") or self.host.get("cpu")
@@ -125,10 +127,10 @@ def _find_run(store: Store, run: str) -> tuple:
     cols = "run_id, status, started_at, host, command"
     if run == "latest":
         row = store.con.execute(
-            f"SELECT {cols} FROM runs WHERE status = 'complete' ORDER BY started_at DESC LIMIT 1"
+            f"SELECT {cols} FROM runs WHERE status IN {FINISHED} ORDER BY started_at DESC LIMIT 1"
         ).fetchone()
         if row is None:
-            raise ConfigError(f"no complete run in {store.path}. Run 'evalkit run --db {store.path}' first.")
+            raise ConfigError(f"no finished run in {store.path}. Run 'evalkit run --db {store.path}' first.")
         return row
     rows = store.con.execute(f"SELECT {cols} FROM runs WHERE run_id = ? OR run_id LIKE ? || '%'", [run, run]).fetchall()
     exact = [r for r in rows if r[0] == run]
@@ -141,28 +143,41 @@ def _find_run(store: Store, run: str) -> tuple:
 
 
 def _pick_model(store: Store, run_id: str, wanted: str | None, ref: str) -> dict:
-    models = store.query(
-        "SELECT DISTINCT m.* EXCLUDE (metadata) FROM items i LEFT JOIN models m ON m.model_id = i.model_id "
-        "WHERE i.run_id = ?",
-        [run_id],
-    ).to_dict("records")
-    if not models:
-        models = _reused_models(store, run_id)
+    models = _run_models(store, run_id)
     if not models:
         raise ConfigError(f"run {run_id} in {store.path} holds no item results. Gate a run that evaluated items.")
-    models = [{k: _plain(v) for k, v in m.items()} for m in models]
     if wanted:
-        hits = [m for m in models if wanted in (m.get("name"), m.get("spec")) or str(m.get("model_id", "")).startswith(wanted)]
-        if len(hits) != 1:
-            names = [str(m.get("name")) for m in models]
+        hits = _match_model(models, wanted)
+        if len(hits) > 1:
+            raise ConfigError(
+                f"'{wanted}' matches {len(hits)} models of run {run_id} ({', '.join(_model_label(m) for m in hits)}). "
+                f"Use one of those, e.g. {ref.split('#')[0]}#{_model_label(hits[0])}."
+            )
+        if not hits:
+            names = [_model_label(m) for m in models]
             raise ConfigError(f"run {run_id}: " + did_you_mean(wanted, names, "model") + f". Use {ref.split('#')[0]}#NAME.")
         return hits[0]
     if len(models) > 1:
-        names = ", ".join(str(m.get("name")) for m in models)
+        names = ", ".join(_model_label(m) for m in models)
         raise ConfigError(
-            f"run {run_id} holds {len(models)} models ({names}): pick one with {ref}#NAME, e.g. {ref}#{models[0].get('name')}."
+            f"run {run_id} holds {len(models)} models ({names}): pick one with {ref}#NAME, e.g. {ref}#{_model_label(models[0])}."
         )
     return models[0]
+
+
+def _model_label(m: dict) -> str:
+    """How a model is named on the command line: its spec (e.g. 'smollm2-135m@Q2_K'), else its name."""
+    return str(m.get("spec") or m.get("name") or str(m.get("model_id", "?"))[:12])
+
+
+def _match_model(models: list[dict], wanted: str) -> list[dict]:
+    """Models matching *wanted*: by spec first (derived levels share their source's name), then name, then id prefix."""
+    for test in (lambda m: m.get("spec") == wanted, lambda m: m.get("name") == wanted,
+                 lambda m: len(wanted) >= 6 and str(m.get("model_id", "")).startswith(wanted)):  # fmt: skip
+        hits = [m for m in models if test(m)]
+        if hits:
+            return hits
+    return []
 
 
 def _plain(value):
@@ -174,12 +189,29 @@ def _plain(value):
     return value
 
 
-def _reused_models(store: Store, run_id: str) -> list[dict]:
-    """Models of a run that stored no items itself (everything reused): from its metrics rows."""
-    return store.query(
-        "SELECT DISTINCT m.* EXCLUDE (metadata) FROM metrics x JOIN models m ON m.model_id = x.model_id WHERE x.run_id = ?",
-        [run_id],
-    ).to_dict("records")
+def _run_models(store: Store, run_id: str) -> list[dict]:
+    """Every model of a run: with stored items, with metrics only (all items reused), or with only a cell
+    (a crashed worker that stored nothing); facts from the models table where it has them."""
+    has_cells = _has_table(store, "cells")
+    cell_spec = "spec" in _columns(store, "cells") if has_cells else False
+    ids = [r[0] for r in store.con.execute(
+        "SELECT model_id FROM items WHERE run_id = $r UNION SELECT model_id FROM metrics WHERE run_id = $r"
+        + (" UNION SELECT model_id FROM cells WHERE run_id = $r" if has_cells else "") + " ORDER BY 1",
+        {"r": run_id},
+    ).fetchall()]  # fmt: skip
+    out = []
+    for model_id in ids:
+        rows = store.query("SELECT * EXCLUDE (metadata) FROM models WHERE model_id = ?", [model_id]).to_dict("records")
+        model = {k: _plain(v) for k, v in rows[0].items()} if rows else {"model_id": model_id}
+        if not rows and cell_spec:
+            spec = store.con.execute("SELECT max(spec) FROM cells WHERE run_id = ? AND model_id = ?", [run_id, model_id]).fetchone()[0]
+            model.update({"spec": spec, "name": spec})
+        out.append(model)
+    return out
+
+
+def _has_table(store: Store, table: str) -> bool:
+    return bool(store.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchone()[0])
 
 
 ITEM_SQL = """
@@ -265,8 +297,7 @@ CELL_FIELDS = ("status", "error", "backend", "threads", "cpu", "peak_rss_bytes",
 
 def _cell(store: Store, run_id: str, model_id: str) -> dict | None:
     """The run × model measurement row (speed, RAM, crash status), if the database has one."""
-    exists = store.con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'cells'").fetchone()[0]
-    if not exists:
+    if not _has_table(store, "cells"):
         return None
     cols = [c for c in CELL_FIELDS if c in _columns(store, "cells")]
     row = store.con.execute(
