@@ -25,6 +25,7 @@ pytestmark = pytest.mark.model
 
 NEAR_TIE = 0.25  # log-probability margin under which two choices count as tied (choice tests)
 NEAR_TIE_LOGIT = 1.5  # logit margin under which two next tokens count as tied (generation tests)
+PER = 3  # MMLU questions per subject (two subjects)
 
 
 def _mmlu(data_dir, subjects, limit, shots=5):
@@ -39,14 +40,14 @@ def _mmlu(data_dir, subjects, limit, shots=5):
 
 @pytest.fixture(scope="module")
 def letter_requests(data_dir):
-    suite, rows = _mmlu(data_dir, ["high_school_geography", "world_religions"], 4)
+    suite, rows = _mmlu(data_dir, ["high_school_geography", "world_religions"], PER)
     return [ChoiceRequest(prefix, body, continuations(suite)) for prefix, body, _ in rows]
 
 
 @pytest.fixture(scope="module")
 def text_requests(data_dir):
     """The answer texts as continuations: several tokens each, different lengths."""
-    _, rows = _mmlu(data_dir, ["high_school_geography"], 3, shots=1)
+    _, rows = _mmlu(data_dir, ["high_school_geography"], 2, shots=1)
     return [ChoiceRequest(prefix, body, tuple(" " + c for c in item.fields["choices"])) for prefix, body, item in rows]
 
 
@@ -84,32 +85,32 @@ def test_prefix_is_decoded_once_per_subject(reference, letter_requests):
     b = reference
     b.reset()
     b.tokens_decoded = 0
-    results = b.score_choices(letter_requests[:3]) + b.score_choices(letter_requests[3:])
+    results = b.score_choices(letter_requests[:2]) + b.score_choices(letter_requests[2:])
     ctxs = [b.tokenize(r.prefix + r.body) for r in letter_requests]
     expected = len(ctxs[0]) + sum(len(c) - _lcp(c, prev) for prev, c in zip(ctxs, ctxs[1:]))
     assert b.tokens_decoded == expected
     assert sum(r.new_tokens for r in results) == expected
-    # a subject's second question decodes far less than its prefix (two subjects: 4 questions each)
+    # a subject's second question decodes far less than its prefix
     prefix_len = len(b.tokenize(letter_requests[1].prefix))
-    assert results[1].new_tokens < prefix_len / 2 and results[5].new_tokens < prefix_len / 2
+    assert results[1].new_tokens < prefix_len / 2 and results[PER + 1].new_tokens < prefix_len / 2
     # and never more than prefix once + each question's own suffix
     upper = 0
-    for i in (0, 4):
-        group = ctxs[i : i + 4]
+    for i in (0, PER):
+        group = ctxs[i : i + PER]
         shared = shared_length(b.tokenize(letter_requests[i].prefix), group)
         upper += shared + sum(len(c) - shared for c in group)
     assert b.tokens_decoded <= upper
 
 
 def test_batched_questions_match_one_at_a_time(smollm2_path, reference, letter_requests):
-    batched = LlamaCppBackend(smollm2_path, n_parallel=3, batch_questions=True, threads=1, repack="off")
+    batched = LlamaCppBackend(smollm2_path, n_parallel=2, batch_questions=True, threads=1, repack="off")
     try:
         results = batched.score_choices(letter_requests)
         _assert_same_choices(reference.score_choices(letter_requests), results)
         # per subject: its prefix once (less what it shares with the previous subject's), then each suffix
         expected, cached = 0, []
-        for i in (0, 4):
-            ctxs = [batched.tokenize(r.prefix + r.body) for r in letter_requests[i : i + 4]]
+        for i in (0, PER):
+            ctxs = [batched.tokenize(r.prefix + r.body) for r in letter_requests[i : i + PER]]
             shared = ctxs[0][: shared_length(batched.tokenize(letter_requests[i].prefix), ctxs)]
             expected += len(shared) - _lcp(shared, cached) + sum(len(c) - len(shared) for c in ctxs)
             cached = shared

@@ -63,11 +63,12 @@ def score_sequential(backend, req: ChoiceRequest) -> ChoiceResult:
     before = backend.tokens_decoded
     try:
         p = _prepare(backend, req, 0)
-        if len(p.ctx) + max([len(c) - 1 for c in p.conts] + [0]) > backend.n_ctx:
-            raise ValueError(f"prompt of {len(p.ctx)} tokens (and its continuations) exceeds the context of {backend.n_ctx}")
+        need = len(p.ctx) + max([len(c) - 1 for c in p.conts] + [0])  # the longest continuation must fit too
+        if need > backend.n_ctx:
+            raise ValueError(f"prompt of {need} tokens exceeds the context of {backend.n_ctx}")
         first = backend.hold_prefix(p.ctx, want_logits=True)
         p.scores = log_softmax_at(first, [c[0] for c in p.conts])
-        _continue_multi_token(backend, [p], [0])
+        _continue_multi_token(backend, [p], [0], used=len(p.ctx))
     except (ValueError, RuntimeError) as exc:
         backend.reset()
         return ChoiceResult([], 0, 0, (time.perf_counter() - t0) * 1000, error=str(exc))
@@ -155,19 +156,19 @@ def _score_wave(backend, wave: list[_Prepared], shared: int) -> None:
         runs = [Run(s, p.ctx[shared:], shared) for s, p in zip(seqs, wave)]
         rows = backend._decoder.decode(runs)
         for k, p in enumerate(wave):
-            firsts = log_softmax_at(rows[k][-1], [c[0] for c in p.conts])
-            p.scores = firsts
-        _continue_multi_token(backend, wave, seqs)
+            p.scores = log_softmax_at(rows[k][-1], [c[0] for c in p.conts])
+        _continue_multi_token(backend, wave, seqs, used=shared + sum(len(p.ctx) - shared for p in wave))
     finally:
         for s in seqs:
             backend.drop(s)
 
 
-def _continue_multi_token(backend, wave: list[_Prepared], seqs: list[int]) -> None:
+def _continue_multi_token(backend, wave: list[_Prepared], seqs: list[int], used: int) -> None:
     """Add the log-probabilities of the later tokens of multi-token continuations.
 
-    Each continuation runs on its own sequence forked from its question's (all of a wave's in as few forward
-    passes as fit); with ``n_parallel=1`` they run one after another on the question's sequence instead.
+    Each continuation runs on its own sequence forked from its question's, as many per forward pass as there
+    are free sequence ids and free cells (*used* cells are taken); with ``n_parallel=1`` they run one after
+    another on the question's own sequence instead.
     """
     jobs = [(k, j) for k, p in enumerate(wave) for j, c in enumerate(p.conts) if len(c) > 1]
     if backend.n_parallel == 1:
@@ -176,8 +177,12 @@ def _continue_multi_token(backend, wave: list[_Prepared], seqs: list[int]) -> No
             wave[k].scores[j] += _tail_logprob(wave[k].conts[j], rows)
         return
     pool = [s for s in range(1, backend.n_seq_max) if s not in seqs]
-    for lo in range(0, len(jobs), len(pool)):
-        chunk = jobs[lo : lo + len(pool)]
+    while jobs:
+        chunk, room = [], backend.n_ctx - used
+        while jobs and len(chunk) < len(pool) and (not chunk or len(wave[jobs[0][0]].conts[jobs[0][1]]) - 1 <= room):
+            k, j = jobs.pop(0)
+            chunk.append((k, j))
+            room -= len(wave[k].conts[j]) - 1
         runs = []
         for (k, j), s in zip(chunk, pool):
             backend.fork(s, seqs[k])

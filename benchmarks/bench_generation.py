@@ -1,0 +1,100 @@
+"""Generation throughput: many sequences decoded together against one sequence at a time.
+
+The workload is a generation suite as it will run: GSM8K test questions behind a shared
+4-shot chain-of-thought prefix (train examples), greedy, up to --max-tokens each, stop at a
+blank line. Both modes use the same backend object (same threads, context and cache):
+
+* ``one``: ``generate([request])`` per question: one live sequence, one token per forward pass
+  (the shared prefix is still reused between calls);
+* ``batched``: ``generate(all requests)``: up to --parallel live sequences, one token of each per
+  forward pass, new questions admitted as others finish.
+
+Throughput = generated tokens / wall time (prompt processing included). Rounds alternate the
+modes; figures are medians. Greedy outputs of the two modes are compared token for token.
+
+Usage:
+    python benchmarks/bench_generation.py --models smollm2-135m gemma3-270m \
+        --out benchmarks/results/generation.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from _common import DATA_DIR, host, median, write_result
+
+
+def gsm8k_requests(n: int, shots: int, max_tokens: int):
+    from evalkit.types import GenerateRequest
+
+    def rows(split):
+        with open(Path(DATA_DIR) / "gsm8k" / f"{split}.jsonl", encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh]
+
+    prefix = "".join(f"Question: {r['question']}\nAnswer: {r['answer']}\n\n" for r in rows("train")[:shots])
+    return [GenerateRequest(prefix, f"Question: {r['question']}\nAnswer:", max_tokens=max_tokens, stop=("\n\n",))
+            for r in rows("test")[:n]]  # fmt: skip
+
+
+def run_mode(backend, reqs, mode: str) -> tuple[float, int, list[list[int]]]:
+    t0 = time.perf_counter()
+    if mode == "one":
+        results, tokens = [], []
+        for r in reqs:
+            results += backend.generate([r])
+            tokens += backend.last_generated
+    else:
+        results = backend.generate(reqs)
+        tokens = backend.last_generated
+    seconds = time.perf_counter() - t0
+    assert not any(r.error for r in results), [r.error for r in results if r.error][:1]
+    return seconds, sum(r.completion_tokens for r in results), tokens
+
+
+def bench_model(model: str, args) -> dict:
+    from evalkit.backends.llamacpp import LlamaCppBackend
+    from evalkit.models import resolve_model
+
+    b = LlamaCppBackend(resolve_model(model).path, threads=args.threads, n_ctx=args.n_ctx, n_parallel=args.parallel)
+    reqs = gsm8k_requests(args.n, args.shots, args.max_tokens)
+    rates: dict[str, list[float]] = {"one": [], "batched": []}
+    outputs = {}
+    try:
+        for _ in range(args.rounds):
+            for mode in rates:
+                seconds, generated, outputs[mode] = run_mode(b, reqs, mode)
+                rates[mode].append(generated / seconds)
+                print(f"{model} {mode}: {generated} tokens in {seconds:.1f} s = {rates[mode][-1]:.1f} tok/s", flush=True)
+    finally:
+        b.close()
+    same = sum(1 for a, c in zip(outputs["one"], outputs["batched"]) if a == c)
+    one, batched = median(rates["one"]), median(rates["batched"])
+    return {"one_tok_per_s": round(one, 1), "batched_tok_per_s": round(batched, 1), "speedup": round(batched / one, 2),
+            "one_all": [round(x, 1) for x in rates["one"]], "batched_all": [round(x, 1) for x in rates["batched"]],
+            "identical_outputs": f"{same}/{len(reqs)}", "load_seconds": round(b.load_seconds, 2)}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", nargs="+", default=["smollm2-135m", "gemma3-270m"])
+    ap.add_argument("--n", type=int, default=32, help="questions")
+    ap.add_argument("--shots", type=int, default=4)
+    ap.add_argument("--max-tokens", type=int, default=128)
+    ap.add_argument("--parallel", type=int, default=32)
+    ap.add_argument("--n-ctx", type=int, default=8192)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args()
+    result = {"settings": {k: v for k, v in vars(args).items() if k != "out"}, "host": host()}
+    for model in args.models:
+        result[model] = bench_model(model, args)
+    write_result(args.out, result)
+    print(json.dumps({k: v for k, v in result.items() if k != "host"}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

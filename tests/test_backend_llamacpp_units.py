@@ -1,0 +1,53 @@
+"""Pure logic of the llama.cpp backend's schedulers (no model needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from evalkit.backends.llamacpp_batch import LOGITS_ALL, LOGITS_LAST, LOGITS_NONE, Run
+from evalkit.backends.llamacpp_choice import _Prepared, _runs_of_same_prefix, _waves, log_softmax_at, shared_length
+from evalkit.backends.llamacpp_sampling import TokenSampler
+from evalkit.types import ChoiceRequest
+
+
+def test_shared_length_stops_at_first_difference_and_leaves_a_token():
+    prefix = [1, 2, 3, 4]
+    assert shared_length(prefix, [[1, 2, 3, 4, 9], [1, 2, 3, 4, 8, 7]]) == 4
+    assert shared_length(prefix, [[1, 2, 3, 5, 9], [1, 2, 3, 4, 8]]) == 3  # tokenizer merged across the boundary
+    assert shared_length(prefix, [[1, 2, 3, 4]]) == 3  # a prompt equal to the prefix keeps its last token
+    assert shared_length([], [[5, 6]]) == 0
+
+
+def test_waves_respect_width_and_cache_room():
+    preps = [_Prepared(i, [0] * 10 + [1] * n, [[7]]) for i, n in enumerate([5, 5, 5, 50, 5])]
+    waves = _waves(preps, shared=10, n_ctx=60, width=2)
+    assert [[p.index for p in w] for w in waves] == [[0, 1], [2], [3], [4]]  # 10 + 5 + 50 > 60
+    assert all(10 + sum(len(p.ctx) - 10 for p in w) <= 60 for w in waves)
+
+
+def test_requests_grouped_by_consecutive_prefix():
+    reqs = [ChoiceRequest(p, "b", ("x",)) for p in ["a", "a", "b", "a"]]
+    assert _runs_of_same_prefix(reqs) == [[0, 1], [2], [3]]
+
+
+def test_run_logit_selection():
+    assert [Run(1, [5, 6, 7], 0, LOGITS_LAST).wants(i) for i in range(3)] == [False, False, True]
+    assert all(Run(1, [5, 6], 0, LOGITS_ALL).wants(i) for i in range(2))
+    assert not any(Run(1, [5, 6], 0, LOGITS_NONE).wants(i) for i in range(2))
+
+
+def test_log_softmax_at_matches_numpy():
+    logits = np.array([1.0, 2.0, 3.0, -1.0], dtype=np.float32)
+    expected = logits - np.log(np.exp(logits.astype(np.float64)).sum())
+    assert np.allclose(log_softmax_at(logits, [0, 2, 3]), expected[[0, 2, 3]])
+
+
+def test_sampler_greedy_and_seeded():
+    from llama_cpp import llama_cpp as C
+
+    logits = np.log(np.array([0.1, 0.6, 0.3], dtype=np.float32))
+    assert TokenSampler(C, None, 3, 0.0, 0, None).sample(logits) == 1
+    draws = [TokenSampler(C, None, 3, 1.0, seed, None).sample(logits) for seed in range(200)]
+    assert draws == [TokenSampler(C, None, 3, 1.0, seed, None).sample(logits) for seed in range(200)]
+    share = np.bincount(draws, minlength=3) / len(draws)
+    assert abs(share[1] - 0.6) < 0.1 and abs(share[0] - 0.1) < 0.07
