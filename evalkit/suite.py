@@ -53,6 +53,9 @@ class SourceSpec(_Strict):
     split: str = "test"
     fewshot_split: str | None = None
     split_field: str | None = Field(None, description="Record key holding the split name, when one file holds several.")
+    shuffle: bool = Field(
+        False, description="Fixed pseudo-random item order (by item id), so --limit samples the whole file, not its first rows."
+    )
     header: bool = Field(True, description="CSV: the first row names the columns.")
     columns: list[str] = Field([], description="CSV: column names (for files without a header).")
     delimiter: str = ","
