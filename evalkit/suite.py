@@ -197,7 +197,8 @@ def _format_validation_error(path: Path, exc: ValidationError, where: str = "") 
         hidden = ("path", "content_hash", "variant")
         allowed = ", ".join(k for k in (model.model_fields if model else {}) if k not in hidden)
         return f"{path}: unknown key '{loc}'. Allowed keys there: {allowed}."
-    return f"{path}: {loc or 'suite'}: {err['msg']}. Fix the suite file."
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{path}: {loc or 'suite'}: {msg}. Fix the suite file."
 
 
 def _parse(path: Path, raw: bytes) -> dict:
