@@ -53,6 +53,9 @@ class SourceSpec(_Strict):
     split: str = "test"
     fewshot_split: str | None = None
     split_field: str | None = Field(None, description="Record key holding the split name, when one file holds several.")
+    shuffle: bool = Field(
+        False, description="Fixed pseudo-random item order (by item id), so --limit samples the whole file, not its first rows."
+    )
     header: bool = Field(True, description="CSV: the first row names the columns.")
     columns: list[str] = Field([], description="CSV: column names (for files without a header).")
     delimiter: str = ","
@@ -194,7 +197,8 @@ def _format_validation_error(path: Path, exc: ValidationError, where: str = "") 
         hidden = ("path", "content_hash", "variant")
         allowed = ", ".join(k for k in (model.model_fields if model else {}) if k not in hidden)
         return f"{path}: unknown key '{loc}'. Allowed keys there: {allowed}."
-    return f"{path}: {loc or 'suite'}: {err['msg']}. Fix the suite file."
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{path}: {loc or 'suite'}: {msg}. Fix the suite file."
 
 
 def _parse(path: Path, raw: bytes) -> dict:

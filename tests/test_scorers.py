@@ -214,3 +214,15 @@ def test_macro_f1_and_confusion():
     # F1: a = 2*1/(1+2) = 2/3, b = 2*1/(2+1) = 2/3, c = 0 → mean 4/9
     assert mf1["value"] == pytest.approx(4 / 9)
     assert sorted(mf1["confusion"]) == [["a", "a", 1], ["a", "b", 1], ["b", "b", 1], ["c", "<none>", 1]]
+
+
+def test_entity_f1_metric_details_per_type():
+    from evalkit.tasks.summary import summarize_rows
+
+    s = _score(ENT, '{"ORG": ["U.N."], "LOC": ["Ekeus", "Baghdad"]}', SENT)
+    row = {"correct": s.correct, "score": s.value, "prediction": s.prediction, "target": "",
+           "details": json.dumps({"scores": {"entity_f1": s.details}})}  # fmt: skip
+    f1 = summarize_rows(ENT, [row])[0]
+    # LOC: Baghdad right, Ekeus wrong type, New York missed → tp 1, predicted 2, gold 2
+    assert f1["details"]["per_type"]["LOC"] == [1, 2, 2, 0.5]
+    assert f1["details"]["per_type"]["PER"] == [0, 0, 1, 0.0] and f1["details"]["per_type"]["ORG"] == [1, 1, 1, 1.0]

@@ -124,3 +124,21 @@ def test_cli_suites_lists_every_suite():
     assert proc.returncode == 0, proc.stderr
     for name in ("mmlu", "ag_news", "banking77", "sst2", "conll2003", "wnut17", "gsm8k", "conll2003+grammar"):
         assert name in proc.stdout
+
+
+def test_docs_document_every_key():
+    """docs/suites.md names every key of every table of the schema and every scorer argument."""
+    from evalkit.scorers import REGISTRY, scorer_class
+    from evalkit.suite import ChoiceSpec, DefaultsSpec, ParamsSpec, PromptSpec, SourceSpec, Suite, SuiteMeta
+
+    import re
+
+    text = (ROOT / "docs" / "suites.md").read_text()
+    hidden = {"path", "content_hash", "variant"}
+    for model in (Suite, SuiteMeta, SourceSpec, PromptSpec, ChoiceSpec, ParamsSpec, DefaultsSpec):
+        for key in set(model.model_fields) - hidden:
+            assert re.search(rf"[`.\[]{key}[`\]]", text), f"{model.__name__}.{key}"
+    for name in REGISTRY:
+        assert f"`{name}`" in text
+        for arg in scorer_class(name).Args.model_fields:
+            assert re.search(rf"[`.]{arg}`", text), f"{name}.{arg}"

@@ -8,6 +8,7 @@ default ``<split>.<ext>``) or one file (holding the main split, or all splits wi
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from pathlib import Path
 
@@ -96,5 +97,7 @@ def _rows(suite: Suite, directory: Path | None) -> tuple[list[dict], list[dict],
 def load(suite: Suite, names: list[str], directory: Path | None, seed: int | None = None) -> dict[str, SubsetData]:
     test, pool, from_hub = _rows(suite, directory)
     items = records.to_items(suite, test, suite.source.split, from_hub)
+    if suite.source.shuffle:  # the same order for every run, variant and machine
+        items.sort(key=lambda it: hashlib.sha256(f"evalkit-shuffle:{it.id}".encode()).hexdigest())
     shots = records.to_items(suite, pool, suite.source.fewshot_split or "fewshot", from_hub) if pool else []
     return {name: SubsetData(name, items, shots) for name in names}

@@ -76,7 +76,20 @@ def _counted(metric: str, rows: list[dict], key: str) -> dict:
 
     tp, n_pred, n_gold = counts.sum(axis=0) if len(rows) else (0, 0, 0)
     details = {"tp": int(tp), "predicted": int(n_pred), "gold": int(n_gold)}
+    if metric == "entity_f1":
+        details["per_type"] = _per_type(rows, key)
     return _row(metric, stat(np.arange(len(rows))) if rows else float("nan"), bootstrap_ci(stat, len(rows)), len(rows), details=details)
+
+
+def _per_type(rows: list[dict], key: str) -> dict:
+    """Entity type → [tp, predicted, gold, F1] summed over the items."""
+    sums: dict[str, list[int]] = {}
+    for r in rows:
+        for kind, counts in details_of(r).get("scores", {}).get(key, {}).get("per_type", {}).items():
+            acc = sums.setdefault(kind, [0, 0, 0])
+            for i in range(3):
+                acc[i] += int(counts[i])
+    return {k: [*v, f1_from_counts(*v)[2]] for k, v in sorted(sums.items())}
 
 
 def _macro_f1(rows: list[dict], suite) -> dict:
