@@ -122,14 +122,15 @@ def register(store, cell: Cell) -> None:
         )
 
 
-def already_measured(store, cell: Cell, threads: int, bench_key: str | None) -> bool:
-    """Whether a complete cell with this model, thread count and benchmark settings is stored."""
+def already_measured(store, cell: Cell, threads: int | None, bench_key: str | None) -> bool:
+    """Whether a complete cell with this model and benchmark settings (and thread count, if one was asked for)
+    is stored."""
     if cell.model_id is None:
         return False
     row = store.con.execute(
-        "SELECT count(*) FROM cells WHERE model_id = ? AND status = 'complete' AND threads = ? "
+        "SELECT count(*) FROM cells WHERE model_id = ? AND status = 'complete' AND (? IS NULL OR threads = ?) "
         "AND coalesce(json_extract_string(details, '$.bench_key'), '') = ?",
-        [cell.model_id, threads, bench_key or ""],
+        [cell.model_id, threads, threads, bench_key or ""],
     ).fetchone()
     return bool(row[0])
 

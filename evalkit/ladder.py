@@ -161,11 +161,18 @@ def _child(spec_path: str) -> None:
     text = Path(spec["text_path"]).read_text(encoding="utf-8")
     ref = _Model(spec["ref"], spec["n_ctx"], spec["threads"], spec["repack"])
     chunks = chunks_of(ref, text, spec["n_ctx"], spec["max_chunks"])
-    for level in spec["levels"]:
-        model = None if level["path"] == spec["ref"] else _Model(level["path"], spec["n_ctx"], spec["threads"], spec["repack"])
+    source = [lv for lv in spec["levels"] if lv["path"] == spec["ref"]]
+    first = None
+    for level in (lv for lv in spec["levels"] if lv["path"] != spec["ref"]):
+        model = _Model(level["path"], spec["n_ctx"], spec["threads"], spec["repack"])
         result = compare(ref, model, chunks)
-        if model is not None:
-            model.close()
+        model.close()
+        first = first or result
+        print(json.dumps({"model_id": level["model_id"], **result}), flush=True)
+    for level in source:  # the reference against itself: its perplexity came with every comparison
+        result = compare(ref, None, chunks) if first is None else {
+            **{k: first[k] for k in ("ref_perplexity", "n_tokens", "n_chunks")}, "perplexity": first["ref_perplexity"],
+            "kl_divergence": 0.0, "kl_p99": 0.0, "top1_agreement": 1.0, "top1_agreement_ci": 0.0}  # fmt: skip
         print(json.dumps({"model_id": level["model_id"], **result}), flush=True)
     ref.close()
 

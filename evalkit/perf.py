@@ -40,14 +40,16 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values, dtype=float), q))
 
 
-def _pp_once(llm, tokens: list[int]) -> float:
+def _pp_once(backend, llm, tokens: list[int]) -> float:
+    backend.reset()  # every sequence's KV cache, not only the one Llama.eval uses
     llm.reset()
     t0 = time.perf_counter()
     llm.eval(tokens)
     return len(tokens) / (time.perf_counter() - t0)
 
 
-def _tg_once(llm, tokens: list[int]) -> float:
+def _tg_once(backend, llm, tokens: list[int]) -> float:
+    backend.reset()
     llm.reset()
     t0 = time.perf_counter()
     for tok in tokens:
@@ -65,9 +67,9 @@ def micro_bench(backend, spec: BenchSpec) -> dict:
     n_ctx = llm.n_ctx()
     if max(spec.pp_tokens, spec.tg_tokens) > n_ctx:
         raise ValueError(f"micro-benchmark of {spec.pp_tokens}/{spec.tg_tokens} tokens exceeds the context of {n_ctx}")
-    _pp_once(llm, pp_toks[: min(32, len(pp_toks))])  # warm-up (llama-bench runs one too)
-    pp = [_pp_once(llm, pp_toks) for _ in range(spec.repetitions)] if spec.pp_tokens else []
-    tg = [_tg_once(llm, tg_toks) for _ in range(spec.repetitions)] if spec.tg_tokens else []
+    _pp_once(backend, llm, pp_toks[: min(32, len(pp_toks))])  # warm-up (llama-bench runs one too)
+    pp = [_pp_once(backend, llm, pp_toks) for _ in range(spec.repetitions)] if spec.pp_tokens else []
+    tg = [_tg_once(backend, llm, tg_toks) for _ in range(spec.repetitions)] if spec.tg_tokens else []
     llm.reset()
     backend.reset()
     ttft = measure_ttft(backend, spec)

@@ -30,7 +30,7 @@ class RunSection(_Strict):
     n_ctx: int = Field(4096, ge=256)
     repack: Literal["auto", "on", "off"] = "auto"
     force: bool = False
-    seed: int = 0
+    seed: int | None = Field(None, ge=0, description="Seed of generated suites; default: each suite's own.")
 
 
 class ModelEntry(_Strict):

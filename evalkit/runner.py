@@ -185,14 +185,14 @@ def _run_cells(cells: list[Cell], plans: list[SuitePlan], store: Store, config: 
         register(store, cell)
         cell.jobs = _jobs(cell, plans, store, config) if cell.ref is not None else []
     progress("total", sum(c.pending for c in cells))
-    ctx = CellRun(store, summary.run_id, {"n_ctx": config.n_ctx, "threads": config.threads, "repack": config.repack},
+    threads = config.threads or default_threads()  # decided once, so that every cell of the run uses the same
+    ctx = CellRun(store, summary.run_id, {"n_ctx": config.n_ctx, "threads": threads, "repack": config.repack},
                   config.bench, config.cost, host_info(), progress)  # fmt: skip
     bench_key = json.dumps(config.bench.as_dict(), sort_keys=True) if config.bench else None
-    threads = config.threads or default_threads()
     for cell in cells:
         if cell.error:
             outcome = failed_before_start(ctx, cell)
-        elif not cell.pending and (config.bench is None or already_measured(store, cell, threads, bench_key)):
+        elif not cell.pending and (config.bench is None or already_measured(store, cell, config.threads, bench_key)):
             outcome = reused(cell)
         else:
             _probe_repack(cell, config, threads)
