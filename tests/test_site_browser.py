@@ -1,7 +1,8 @@
 """The site built from real runs, opened in headless Chromium.
 
 Real parts: a matrix run file (`evalkit run -c`) evaluates both shipped models and two quantization levels
-derived from SmolLM2 by llama.cpp's quantize function (Q4_0, Q2_K) on two MMLU subjects (--limit 3, 0-shot),
+derived from SmolLM2 by llama.cpp's quantize function (Q4_0, Q2_K) on three suites (3 items each): two MMLU
+subjects (0-shot), AG News (classification) and CoNLL-2003 (JSON extraction, 0-shot),
 each model file in its own worker process that measures peak RAM, pp/tg tokens/s, TTFT and cost, and the
 quantization ladder (KL divergence, top-1 agreement, perplexity) against the source; the runner also loads
 the bundled published reference points. `evalkit site build` renders the database; Chromium (Playwright)
@@ -29,6 +30,7 @@ pytestmark = [pytest.mark.model, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 SUBJECTS = ["high_school_geography", "world_religions"]
+SUITES = ["ag_news", "conll2003", "mmlu"]
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 CHROMIUM = "/usr/bin/chromium"
 MAIN_PAGES = ["index.html", "tradeoffs.html", "ladder.html", "reasoning.html", "context.html", "mmlu.html", "runs.html", "method.html"]
@@ -48,6 +50,15 @@ quants = ["source"]
 [[suites]]
 suite = "mmlu"
 subsets = {subjects}
+limit = 3
+shots = 0
+
+[[suites]]        # classification: label log-probability, macro-F1, confusion matrix
+suite = "ag_news"
+limit = 3
+
+[[suites]]        # extraction: JSON generation, entity-level F1
+suite = "conll2003"
 limit = 3
 shots = 0
 
@@ -189,8 +200,12 @@ def test_every_page_renders_without_errors_or_network(site, real_db, browser):
 
 def test_tradeoff_charts_have_models_frontier_and_published_points(site, real_db, browser):
     tab = Tab(browser)
-    figs = {f["id"]: f for f in figures(tab.open(site / "tradeoffs.html"))}
-    assert set(figs) == {"tradeoff-ram-mmlu", "tradeoff-tps-mmlu", "tradeoff-usd-mmlu"}
+    every = {f["id"]: f for f in figures(tab.open(site / "tradeoffs.html"))}
+    assert set(every) == {f"tradeoff-{axis}-{suite}" for axis in ("ram", "tps", "usd") for suite in SUITES}
+    for fig in every.values():
+        by_name = {t["name"]: t for t in fig["traces"]}
+        assert by_name["smollm2-135m"]["n"] == 3 and by_name["gemma3-270m"]["n"] == 1, fig["id"]
+    figs = {k: v for k, v in every.items() if k.endswith("-mmlu")}  # the bundled references are MMLU scores
     for fig in figs.values():
         by_name = {t["name"]: t for t in fig["traces"]}
         assert by_name["smollm2-135m"]["n"] == 3 and by_name["gemma3-270m"]["n"] == 1  # Q4_1, Q4_0, Q2_K; Q4_K_M
@@ -215,6 +230,8 @@ def test_tradeoff_charts_have_models_frontier_and_published_points(site, real_db
         assert labels and all(label.endswith("(published)") for label in labels)
         assert all(any(name in label for label in labels) for name in names), (fig_id, labels)
     # legends toggle: clicking a legend entry hides that trace
+    tab.page.select_option("select.section-switch", "mmlu")  # one suite is shown at a time
+    assert tab.page.locator("#tradeoff-ram-mmlu").is_visible() and not tab.page.locator("#tradeoff-ram-ag_news").is_visible()
     tab.page.locator("#tradeoff-ram-mmlu .legend .traces .legendtoggle").first.click()
     wait_until(tab.page, "document.getElementById('tradeoff-ram-mmlu').data[0].visible === 'legendonly'")
     assert tab.problems == []
@@ -228,9 +245,13 @@ def test_ladder_heatmap_and_knob_pages(site, browser):
     assert [(t["name"], t["n"]) for t in kl] == [("smollm2-135m", 2)]  # Q4_0 and Q2_K against the Q4_1 source
     quality = {t["name"]: t["n"] for t in figs["ladder-quality-mmlu"]["traces"]}
     assert quality == {"smollm2-135m": 3, "gemma3-270m": 1}
+    assert set(figs) == {"ladder-kl"} | {f"ladder-quality-{s}" for s in SUITES}
     heat = figures(tab.open(site / "mmlu.html"))
     assert len(heat) == 1 and heat[0]["traces"][0]["n"] == 4 and heat[0]["traces"][0]["cols"] == 2
-    # Until the suites issue lands there are no steps_NN / ctx_N subsets: the pages say so instead of breaking.
+    # The classification suite's confusion matrix (gold × predicted counts) is on each model page.
+    page = tab.open(next((site / "models").glob("*.html")))
+    assert page.locator("table.confusion").count() == 1 and "ag_news" in page.inner_text("main")
+    # The steps_NN / ctx_N generated suites are not merged yet: the pages say so instead of breaking.
     for name in ("reasoning.html", "context.html"):
         page = tab.open(site / name)
         assert figures(page) == [] and "No " in page.inner_text(".empty")
@@ -250,7 +271,7 @@ def test_leaderboard_sorts_and_filters(site, browser):
     page = tab.open(site / "index.html")
     headers = page.eval_on_selector_all("#leaderboard thead th", "ths => ths.map(t => t.textContent.trim())")
     assert headers[:9] == ["Model", "Quant", "Params", "File", "Peak RAM", "pp tok/s", "tg tok/s", "TTFT ms", "$/1M tok"]
-    assert headers[9:] == ["mmlu", "Mean"]
+    assert headers[9:] == SUITES + ["Mean"]
     assert page.locator("#leaderboard tbody tr").count() == 4
     ram = [float(v) for v in _column(page, 4)]  # measured by the workers (peak RSS), so every row has one
     assert len(ram) == 4 and all(v > 5e7 for v in ram)
@@ -274,14 +295,14 @@ def test_leaderboard_sorts_and_filters(site, browser):
 def test_injected_markup_is_shown_as_text_and_never_runs(site, real_db, browser, tmp_path):
     from evalkit.site import build_site
 
-    run_id, model_id = _db(real_db, "SELECT run_id, model_id FROM items WHERE output = ?", [HOSTILE])[0]
-    spec = _db(real_db, "SELECT name || ' · ' || quant_type FROM models WHERE model_id = ?", [model_id])[0][0]
+    run_id, model_id, suite, item_id = _db(real_db, "SELECT run_id, model_id, suite, item_id FROM items WHERE output = ?", [HOSTILE])[0]
+    label = _db(real_db, "SELECT name || ' · ' || quant_type FROM models WHERE model_id = ?", [model_id])[0][0]
     reference = _db(real_db, "SELECT model FROM reference_points WHERE model LIKE '%<script>%'")[0][0]
     tab = Tab(browser)
     page = tab.open(site / "runs" / f"{run_id}.html")
-    option = page.locator("#ib-group option", has_text=spec).first.get_attribute("value")
+    option = page.locator("#ib-group option", has_text=f"{label} — {suite} (").first.get_attribute("value")
     page.select_option("#ib-group", option)
-    wait_until(page, "document.querySelectorAll('#ib-list .item').length > 0")
+    wait_until(page, f"Array.from(document.querySelectorAll('#ib-list .item code')).some(c => c.textContent === {json.dumps(item_id)})")
     assert HOSTILE in page.inner_text("#ib-list")  # shown as text...
     assert page.locator("#ib-list script, #ib-list img").count() == 0  # ...not turned into elements
     for path in [site / "runs" / f"{run_id}.html", site / "tradeoffs.html", site / "method.html", site / "runs.html"]:
@@ -290,15 +311,21 @@ def test_injected_markup_is_shown_as_text_and_never_runs(site, real_db, browser,
         page.wait_for_timeout(300)
         assert page.evaluate("typeof window.__pwned") == "undefined", path
     assert reference in tab.open(site / "method.html").inner_text("main")
-    # Paging: a build with 2 items per page shows 3 pages per model × suite (3 items × 2 subjects).
+    # Paging: with 2 items per page, a model's MMLU group (3 items × 2 subjects) has 3 pages.
     small = build_site(real_db, tmp_path / "paged", per_page=2)
-    assert small.items == 24
+    assert small.items == _db(real_db, "SELECT count(*) FROM items")[0][0]
     page = tab.open(sorted((tmp_path / "paged" / "runs").glob("*.html"))[0])
-    page.wait_for_selector("#ib-list .item")
-    assert "page 1 of 3" in page.inner_text("#ib-pos") and page.locator("#ib-list .item").count() == 2
-    page.click("#ib-next")
-    wait_until(page, "document.getElementById('ib-pos').textContent.startsWith('page 2 of 3')")
-    page.select_option("#ib-subset", label=SUBJECTS[1])
+    option = page.locator("#ib-group option", has_text="— mmlu (6 items)").first.get_attribute("value")
+    page.select_option("#ib-group", option)
+    wait_until(page, "document.getElementById('ib-pos').textContent.startsWith('page 1 of 3')")
+    assert page.locator("#ib-list .item").count() == 2
+    for n in (2, 3):
+        page.click("#ib-next")
+        wait_until(page, f"document.getElementById('ib-pos').textContent.startsWith('page {n} of 3')")
+    assert page.is_disabled("#ib-next") and not page.is_disabled("#ib-prev")
+    page.select_option("#ib-subset", label=SUBJECTS[0])
+    wait_until(page, "document.getElementById('ib-pos').textContent.startsWith('page 1 of 3')")
+    page.select_option("#ib-subset", label=SUBJECTS[1])  # starts at item 4: page 2
     wait_until(page, "document.getElementById('ib-pos').textContent.startsWith('page 2 of 3')")
     assert SUBJECTS[1] in page.inner_text("#ib-list")
     assert tab.problems == []

@@ -38,6 +38,7 @@ class SiteData:
     ladder: list[dict] = field(default_factory=list)
     references: list[dict] = field(default_factory=list)
     run_items: list[dict] = field(default_factory=list)  # run × model × suite: item counts
+    confusion: list[dict] = field(default_factory=list)  # classification: run × model × suite × subset × gold × predicted
 
     @property
     def model_by_id(self) -> dict[str, dict]:
@@ -100,6 +101,7 @@ def load(con, db_name: str) -> SiteData:
     data.metrics = _rows(con, "SELECT * FROM metrics ORDER BY run_id, model_id, suite, subset, metric")
     data.references = _references(con) if "reference_points" in tables else []
     data.subset_scores, data.suite_scores = _scores(con)
+    data.confusion = _rows(con, "SELECT * FROM confusion") if "confusion" in tables else []
     data.run_items = _rows(
         con,
         "SELECT run_id, model_id, suite, count(*) AS n, count(*) FILTER (WHERE correct) AS n_correct, "
