@@ -57,6 +57,7 @@ def open_db(path: str | Path) -> duckdb.DuckDBPyConnection:
     if path.is_dir():
         raise ConfigError(f"{path} is a folder, not a results database. Pass --db with a .duckdb file.")
     con = Store(path, read_only=True).con  # raises ConfigError for missing / locked / non-DuckDB files
+    con.execute("SET enable_progress_bar = false")  # a build prints one summary line, not DuckDB's progress bars
     tables = _tables(con)
     if "items" not in tables or "runs" not in tables:
         con.close()
