@@ -292,7 +292,7 @@ def test_leaderboard_sorts_and_filters(site, browser):
     tab.close()
 
 
-def test_injected_markup_is_shown_as_text_and_never_runs(site, real_db, browser, tmp_path):
+def test_injected_markup_is_shown_as_text_and_never_runs(site, real_db, browser, tmp_path, monkeypatch):
     from evalkit.site import build_site
 
     run_id, model_id, suite, item_id = _db(real_db, "SELECT run_id, model_id, suite, item_id FROM items WHERE output = ?", [HOSTILE])[0]
@@ -311,8 +311,13 @@ def test_injected_markup_is_shown_as_text_and_never_runs(site, real_db, browser,
         page.wait_for_timeout(300)
         assert page.evaluate("typeof window.__pwned") == "undefined", path
     assert reference in tab.open(site / "method.html").inner_text("main")
-    # Paging: with 2 items per page, a model's MMLU group (3 items × 2 subjects) has 3 pages.
+    # Paging: with 2 items per page, a model's MMLU group (3 items × 2 subjects) has 3 pages; with tiny item
+    # files each page is its own file, so paging crosses file boundaries.
+    from evalkit.site import items as item_files
+
+    monkeypatch.setattr(item_files, "FILE_BYTES", 1)
     small = build_site(real_db, tmp_path / "paged", per_page=2)
+    assert small.item_files == sum(-(-n // 2) for (n,) in _db(real_db, "SELECT count(*) FROM items GROUP BY model_id, suite"))
     assert small.items == _db(real_db, "SELECT count(*) FROM items")[0][0]
     page = tab.open(sorted((tmp_path / "paged" / "runs").glob("*.html"))[0])
     option = page.locator("#ib-group option", has_text="— mmlu (6 items)").first.get_attribute("value")
