@@ -54,8 +54,8 @@ def print_summary(summary) -> None:
         err_console.print(f"[bold yellow]warning:[/] {w}", highlight=False)
     if any(r.flags for r in summary.rows):
         err_console.print(
-            "[bold red]DEGENERATE RESULTS:[/] some choice probabilities are all equal, NaN, or the same letter for every "
-            "item. These scores measure nothing; check the model and prompt.", highlight=False
+            "[bold red]DEGENERATE RESULTS:[/] some choice probabilities are all equal or NaN, one answer was given for "
+            "every item, or every output was empty. These scores measure nothing; check the model and prompt.", highlight=False
         )  # fmt: skip
     out_console.print(f"results stored in {summary.db} (run {summary.run_id}, status {summary.status})", highlight=False)
 

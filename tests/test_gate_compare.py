@@ -63,13 +63,22 @@ def test_different_suite_version_is_an_error_naming_the_fix():
     assert rep.passed and rep.suites[0].version == "1→2" and rep.notes
 
 
-def test_changed_prompts_are_an_error_unless_allowed():
-    cand = side(BASE, suite_hash="h2")
+def test_a_changed_prompt_is_gated_and_reported():
+    cand = side(BASE, suite_hash="h2")  # the suite file was edited (or its sampling seed changed)
     cand.items = [Outcome(o.suite, o.subset, o.item_id, "other", o.correct, o.score) for o in cand.items]
-    with pytest.raises(ConfigError, match="100 of 100 paired items of suite qa have different prompts because the suite file changed"):
+    rep = gate(side(BASE), cand, GateSettings())
+    assert rep.passed and rep.suites[0].prompt_changed == 100
+    assert "100 of 100 paired items have different prompts or generation settings (the suite file differs)" in rep.notes[0]
+    assert "different prompts" in report.to_markdown(rep)
+
+
+def test_some_prompts_changed_under_the_same_suite_file_is_an_error():
+    cand = side(BASE)
+    cand.items = [Outcome(o.suite, o.subset, o.item_id, "new" if i < 7 else o.prompt_hash, o.correct, o.score)
+                  for i, o in enumerate(cand.items)]  # fmt: skip
+    with pytest.raises(ConfigError, match="7 of 100 paired items of suite qa have different prompts although the suite file is the same"):
         gate(side(BASE), cand, GateSettings())
-    rep = gate(side(BASE), cand, GateSettings(allow_suite_change=True))
-    assert rep.suites[0].prompt_changed == 100
+    assert gate(side(BASE), cand, GateSettings(allow_suite_change=True)).suites[0].prompt_changed == 7
 
 
 def test_too_little_overlap_is_an_error():

@@ -35,7 +35,7 @@ def geo_db(tmp_path_factory, data_dir):
 
 def test_cli_run_stores_20_items_with_probabilities_and_a_metric(geo_db):
     db, first, _ = geo_db
-    assert "high_school_geography" in first.stdout and "accuracy" in first.stdout
+    assert "high_school_geography" in first.stdout and "score" in first.stdout
     con = duckdb.connect(str(db), read_only=True)
     rows = con.execute("SELECT probs, prediction, target, correct, prompt_tokens, latency_ms FROM items").fetchall()
     assert len(rows) == 20

@@ -26,7 +26,7 @@ REF_HELP = (
 @click.option("--max-new-errors", type=click.IntRange(min=0), default=0, show_default=True, help="Items allowed to error in the candidate but not the baseline.")
 @click.option("--min-speed-ratio", type=click.FloatRange(min=0), default=0.8, show_default=True, help="Fail if candidate tokens/s < this × baseline (same CPU only).")
 @click.option("--max-ram-increase", type=click.FloatRange(min=0), default=0.10, show_default=True, help="Fail if peak RAM rises by more than this fraction.")
-@click.option("--allow-suite-change", is_flag=True, help="Pair items by id even when the suite version or prompts differ (to gate a prompt change itself).")
+@click.option("--allow-suite-change", is_flag=True, help="Pair items by id even when the suite version differs, or when some prompts changed under the same suite file.")
 @click.option("--resamples", type=click.IntRange(min=100), default=10_000, show_default=True, help="Bootstrap / randomization resamples for continuous scores.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the resampling.")
 @click.option("--db", type=click.Path(dir_okay=False), default=str(DEFAULT_DB), show_default=True, help="DuckDB results file for run ids.")

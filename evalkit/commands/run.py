@@ -11,7 +11,9 @@ import click
 from evalkit.runner import RunConfig, SuiteSelection
 from evalkit.store import DEFAULT_DB
 
-DEFAULT_SUITES = ("mmlu",)
+# One suite per family: knowledge (MMLU: skipped with a warning when neither the Hub nor --data-dir has it)
+# and the three built-in ones, which need no download: classification, extraction, multi-step reasoning.
+DEFAULT_SUITES = ("mmlu", "support_intents", "documents", "reasoning")
 # Options a run file may not be combined with (it has its own [[models]] / [[suites]]).
 MATRIX_OPTIONS = {"models": "--model", "suites": "--suite", "subsets": "--subset", "limit": "--limit", "shots": "--shots"}
 # Options that override the run file's value when given on the command line (or as EVALKIT_* variables).
@@ -20,9 +22,9 @@ COST_OPTIONS = {"cost_purchase_usd": "purchase_usd", "cost_years": "amortization
                 "cost_kwh_usd": "electricity_usd_per_kwh", "cost_utilization": "utilization"}  # fmt: skip
 
 
-def default_selection() -> list[SuiteSelection]:
-    """The embedded default: each default suite on its own default subsets and limit."""
-    return [SuiteSelection(name) for name in DEFAULT_SUITES]
+def default_selection(limit: int | None = None, shots: int | None = None) -> list[SuiteSelection]:
+    """The embedded default: each default suite on its own default subsets and limit (or --limit / --shots)."""
+    return [SuiteSelection(name, [], limit, shots) for name in DEFAULT_SUITES]
 
 
 # -- servers (openai:MODEL, ollama:MODEL) and the lm-evaluation-harness bridge ------------------
@@ -107,9 +109,10 @@ def run_cmd(run_file, models, suites, subsets, limit, shots, db, data_dir, threa
             quality, server, lm_eval, **cost):  # fmt: skip
     """Evaluate models on suites; print a summary and store every item in DuckDB.
 
-    With no arguments, runs the embedded default model on the default selection. Each model runs in its
-    own worker process: its peak memory, load time and speed are stored per cell, and a crash fails that
-    cell only (exit code 1 when a cell failed; run the same command again to complete it).
+    With no arguments, runs the embedded default model on MMLU (if reachable) and the three built-in suites
+    (support_intents, documents, reasoning), which need no download. Each model runs in its own worker
+    process: its peak memory, load time and speed are stored per cell, and a crash fails that cell only
+    (exit code 1 when a cell failed; run the same command again to complete it).
     """
     from evalkit.models import DEFAULT_MODEL
     from evalkit.report import console_progress, print_cells, print_summary
@@ -141,10 +144,10 @@ def _from_flags(p: dict, command: str) -> RunConfig:
 
     if p["suites"]:
         selections = [SuiteSelection(s, list(p["subsets"]), p["limit"], p["shots"]) for s in p["suites"]]
-    elif p["subsets"] or p["limit"] or p["shots"] is not None:
+    elif p["subsets"]:  # subjects without --suite: MMLU's
         selections = [SuiteSelection("mmlu", list(p["subsets"]), p["limit"], p["shots"])]
     else:
-        selections = default_selection()
+        selections = default_selection(p["limit"], p["shots"])
     return RunConfig(models=list(p["models"]) or [DEFAULT_MODEL], suites=selections, db=p["db"], data_dir=p["data_dir"],
                      threads=p["threads"], n_ctx=p["n_ctx"], repack=p["repack"], force=p["force"], seed=p["seed"],
                      command=command)  # fmt: skip

@@ -208,18 +208,27 @@ def _version(name: str, baseline: Side, candidate: Side, settings: GateSettings,
 
 
 def _prompt_changes(name, shared, b, c, baseline: Side, candidate: Side, settings: GateSettings, notes) -> int:
+    """Count paired items whose prompt hash differs; refuse the one case that means different questions.
+
+    A prompt (or generation setting) change is often the very thing being gated: an
+    edited template, another sampling seed, another --shots. All of those change the
+    prompt of every item. Some items changing while the suite file stayed the same
+    means the data behind those item ids changed: a different question under the
+    same id, which must not be paired.
+    """
     changed = sum(1 for k in shared if b[k].prompt_hash != c[k].prompt_hash)
     if not changed:
         return 0
     same_file = baseline.suites.get(name, {}).get("hash") == candidate.suites.get(name, {}).get("hash")
-    why = "although the suite file is the same (different --shots or data?)" if same_file else (
-        "because the suite file changed")
-    if not settings.allow_suite_change:
+    if same_file and changed < len(shared) and not settings.allow_suite_change:
         raise ConfigError(
-            f"{changed} of {len(shared)} paired items of suite {name} have different prompts {why}. Compare runs of the "
-            "same prompts (re-export the baseline), or pass --allow-suite-change to gate the prompt change itself."
+            f"{changed} of {len(shared)} paired items of suite {name} have different prompts although the suite file is "
+            "the same: the data behind those item ids changed. Compare runs on the same data (re-export the baseline), "
+            "or pass --allow-suite-change to pair them anyway."
         )
-    notes.append(f"{name}: {changed} of {len(shared)} paired items have different prompts {why} (--allow-suite-change).")
+    why = "the suite file differs" if not same_file else "same suite file: other --shots or data?"
+    notes.append(f"{name}: {changed} of {len(shared)} paired items have different prompts or generation settings ({why}); "
+                 "gating the change.")  # fmt: skip
     return changed
 
 

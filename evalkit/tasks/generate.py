@@ -44,7 +44,9 @@ class GenerateTask:
     def summarize(self, job, stored: list[dict]) -> list[dict]:
         """Metric rows for one subset, headline first; flags mark output that measures nothing."""
         metrics = summarize_rows(job.suite, stored)
-        metrics[0] = {**metrics[0], "flags": generation_flags(stored)}
+        cut = sum(1 for r in stored if details_of(r).get("truncated"))
+        details = {**(metrics[0].get("details") or {}), "truncated": cut}  # answers cut off at max_tokens
+        metrics[0] = {**metrics[0], "flags": generation_flags(stored), "details": details}
         return metrics
 
     @staticmethod
@@ -71,13 +73,11 @@ class GenerateTask:
 
 
 def generation_flags(stored: list[dict]) -> list[str]:
-    """``empty_output``: every output empty; ``all_truncated``: every output hit the token limit;
-    ``constant_prediction``: one answer for every item although the gold answers vary."""
+    """``empty_output``: every output empty; ``constant_prediction``: one answer for every item although
+    the gold answers vary (10 items or more). How many answers hit the token limit is in the headline's details."""
     flags = []
     if stored and all(not (r.get("output") or "").strip() for r in stored):
         flags.append("empty_output")
-    if stored and all(details_of(r).get("truncated") for r in stored):
-        flags.append("all_truncated")
     preds, golds = [r.get("prediction") for r in stored], [r.get("target") for r in stored]
     if len(preds) >= 10 and len(set(preds)) == 1 and len(set(golds)) > 1:
         flags.append("constant_prediction")
