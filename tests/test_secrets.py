@@ -65,11 +65,14 @@ def test_key_never_written_or_printed(server, data_dir, tmp_path):
     assert bad_plain.returncode == 2 and bad_plain.stderr.count("\n") == 1 and "API key" in bad_plain.stderr
     shown = evalkit("results", "--db", str(db), cwd=tmp_path)
     assert shown.returncode == 0 and "smollm2@" in shown.stdout
+    site = evalkit("site", "build", "--db", str(db), "--out", str(tmp_path / "site"), cwd=tmp_path)
+    assert site.returncode == 0, site.stderr[-2000:]
+    assert (tmp_path / "site" / "index.html").exists()  # the site is under tmp_path: every file below is searched
 
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM items WHERE error IS NULL").fetchone()[0] == 2  # the key was accepted
     con.close()
-    printed = "".join(p.stdout + p.stderr for p in (ok, bad, bad_plain, shown))
+    printed = "".join(p.stdout + p.stderr for p in (ok, bad, bad_plain, shown, site))
     for secret in (KEY, WRONG):
         assert secret not in printed
         assert secret not in _tables_as_text(db)
