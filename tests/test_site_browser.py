@@ -8,9 +8,13 @@ quantization ladder (KL divergence, top-1 agreement, perplexity) against the sou
 the bundled published reference points. `evalkit site build` renders the database; Chromium (Playwright)
 opens every page from the file system.
 
+A second matrix run evaluates SmolLM2 (Q4_1 and Q4_0) on the built-in generated suites that feed the
+reasoning-depth and context-length pages: `reasoning` (steps_01, steps_04) and `documents` (ctx_0, ctx_300).
+To fit the test budget they run from copies of the shipped suite files with only the token limits cut
+(reasoning max_tokens 384 → 48, documents max_tokens 192 → 64 and context sizes [0, 1000, 2000] → [0, 300]).
+
 Test injections (not results): one item output, one run warning and one reference name are replaced by
-hostile markup, to prove it is shown as text and never runs. The reasoning-depth and context-length suites
-are not merged yet (suites issue), so those pages must say "no data yet".
+hostile markup, to prove it is shown as text and never runs.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ pytestmark = [pytest.mark.model, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 SUBJECTS = ["high_school_geography", "world_religions"]
-SUITES = ["ag_news", "conll2003", "mmlu"]
+MATRIX_SUITES = ["ag_news", "conll2003", "mmlu"]  # all four model files
+GENERATED_SUITES = ["documents", "reasoning"]  # SmolLM2 Q4_1 and Q4_0
+SUITES = sorted(MATRIX_SUITES + GENERATED_SUITES)
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 CHROMIUM = "/usr/bin/chromium"
 MAIN_PAGES = ["index.html", "tradeoffs.html", "ladder.html", "reasoning.html", "context.html", "mmlu.html", "runs.html", "method.html"]
@@ -74,6 +80,45 @@ max_chunks = 2
 """
 
 
+GENERATED_RUN_FILE = """
+[run]
+db = "results.duckdb"
+
+[[models]]
+model = "smollm2-135m"
+quants = ["source", "Q4_0"]
+
+[[suites]]
+suite = "{reasoning}"
+subsets = ["steps_01", "steps_04"]
+limit = 2
+
+[[suites]]
+suite = "{documents}"
+subsets = ["ctx_0", "ctx_300"]
+limit = 2
+
+[bench]
+pp_tokens = 48
+tg_tokens = 8
+repetitions = 1
+ttft_runs = 3
+
+[quality]
+enabled = false
+"""
+
+
+def _cut_suite(name: str, out: Path, edits: list[tuple[str, str]]) -> Path:
+    """A copy of a shipped suite file with some settings changed (each edit must apply)."""
+    text = (ROOT / "suites" / f"{name}.toml").read_text()
+    for old, new in edits:
+        assert old in text, (name, old)
+        text = text.replace(old, new)
+    out.write_text(text)
+    return out
+
+
 def evalkit(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "evalkit", *args], cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=timeout)  # fmt: skip
@@ -94,6 +139,12 @@ def real_db(tmp_path_factory, data_dir) -> Path:
     tmp = tmp_path_factory.mktemp("site-real")
     run_file = tmp / "evalkit.toml"
     run_file.write_text(RUN_FILE.format(data_dir=data_dir, subjects=json.dumps(SUBJECTS)))
+    proc = evalkit("run", "-c", str(run_file))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    reasoning = _cut_suite("reasoning", tmp / "reasoning.toml", [("max_tokens = 384", "max_tokens = 48")])
+    documents = _cut_suite("documents", tmp / "documents.toml", [("max_tokens = 192", "max_tokens = 64"),
+                           ("context_tokens = [0, 1000, 2000]", "context_tokens = [0, 300]")])  # fmt: skip
+    run_file.write_text(GENERATED_RUN_FILE.format(reasoning=reasoning, documents=documents))
     proc = evalkit("run", "-c", str(run_file))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     _inject_hostile_markup(tmp / "results.duckdb")
@@ -202,9 +253,12 @@ def test_tradeoff_charts_have_models_frontier_and_published_points(site, real_db
     tab = Tab(browser)
     every = {f["id"]: f for f in figures(tab.open(site / "tradeoffs.html"))}
     assert set(every) == {f"tradeoff-{axis}-{suite}" for axis in ("ram", "tps", "usd") for suite in SUITES}
-    for fig in every.values():
+    for fig_id, fig in every.items():
         by_name = {t["name"]: t for t in fig["traces"]}
-        assert by_name["smollm2-135m"]["n"] == 3 and by_name["gemma3-270m"]["n"] == 1, fig["id"]
+        if fig_id.rsplit("-", 1)[1] in MATRIX_SUITES:
+            assert by_name["smollm2-135m"]["n"] == 3 and by_name["gemma3-270m"]["n"] == 1, fig_id
+        else:
+            assert by_name["smollm2-135m"]["n"] == 2 and "gemma3-270m" not in by_name, fig_id
     figs = {k: v for k, v in every.items() if k.endswith("-mmlu")}  # the bundled references are MMLU scores
     for fig in figs.values():
         by_name = {t["name"]: t for t in fig["traces"]}
@@ -251,10 +305,14 @@ def test_ladder_heatmap_and_knob_pages(site, browser):
     # The classification suite's confusion matrix (gold × predicted counts) is on each model page.
     page = tab.open(next((site / "models").glob("*.html")))
     assert page.locator("table.confusion").count() == 1 and "ag_news" in page.inner_text("main")
-    # The steps_NN / ctx_N generated suites are not merged yet: the pages say so instead of breaking.
-    for name in ("reasoning.html", "context.html"):
+    # Reasoning depth and context length: a line per model file, a point per steps_NN / ctx_N subset.
+    for name, fig_id, xs in (("reasoning.html", "knob-reasoning", [1, 4]), ("context.html", "knob-documents", [0, 300])):
         page = tab.open(site / name)
-        assert figures(page) == [] and "No " in page.inner_text(".empty")
+        figs = figures(page)
+        assert [f["id"] for f in figs] == [fig_id]
+        assert sorted(t["name"] for t in figs[0]["traces"]) == ["smollm2-135m · Q4_0", "smollm2-135m · Q4_1"]
+        assert all(t["n"] == 2 and t["text"] == 2 for t in figs[0]["traces"])
+        assert page.evaluate(f"document.getElementById('{fig_id}').data.map(t => t.x.join(','))") == [",".join(map(str, xs))] * 2
     assert tab.problems == []
     tab.close()
 
