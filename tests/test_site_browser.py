@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -38,7 +39,15 @@ MATRIX_SUITES = ["ag_news", "conll2003", "mmlu"]  # all four model files
 GENERATED_SUITES = ["documents", "reasoning"]  # SmolLM2 Q4_1 and Q4_0
 SUITES = sorted(MATRIX_SUITES + GENERATED_SUITES)
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
-CHROMIUM = "/usr/bin/chromium"
+def _chromium() -> str:
+    """Debian's chromium (what .ci/run installs), or $EVALKIT_CHROMIUM, or one on PATH."""
+    for cand in (os.environ.get("EVALKIT_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
+        if cand and Path(cand).exists():
+            return cand
+    return "/usr/bin/chromium"
+
+
+CHROMIUM = _chromium()
 MAIN_PAGES = ["index.html", "tradeoffs.html", "ladder.html", "reasoning.html", "context.html", "mmlu.html", "runs.html", "method.html"]
 RUN_FILE = """
 [run]
@@ -165,7 +174,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does).")
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does) or set EVALKIT_CHROMIUM.")
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
