@@ -93,7 +93,8 @@ def _runs(con, run_ids: list[str]) -> None:
     host = json.dumps({"cpu": "SYNTHETIC CPU", "cores": 8, "ram_bytes": 32_000_000_000, "os": "Linux (synthetic)",
                        "machine": "x86_64", "python": "3.11", "llama_cpp_python": "0.3.36", "evalkit": "0.1.0", "duckdb": "x"})  # fmt: skip
     con.executemany(
-        "INSERT INTO runs VALUES (?, TIMESTAMP '2026-01-01' + INTERVAL (?) HOUR, TIMESTAMP '2026-01-01' + INTERVAL (?) HOUR + INTERVAL 40 MINUTE, "
+        "INSERT INTO runs (run_id, started_at, finished_at, status, evalkit_version, command, config, host, warnings) "
+        "VALUES (?, TIMESTAMP '2026-01-01' + INTERVAL (?) HOUR, TIMESTAMP '2026-01-01' + INTERVAL (?) HOUR + INTERVAL 40 MINUTE, "
         "'complete', '0.1.0', 'SYNTHETIC benchmark data', '{\"synthetic\": true}', ?, '[]')",
         [[rid, i, i, host] for i, rid in enumerate(run_ids)],
     )
@@ -120,9 +121,11 @@ def _cells(con, run_ids, models, per_run) -> None:
 
 def _items(con, blocks: int, per_run: int, block_len: int, n_models: int) -> None:
     """Block b = one run × model: run b // per_run, model b % n_models; rows generated in SQL."""
+    from evalkit.store import ITEM_COLUMNS
+
     con.execute(
         f"""
-        INSERT INTO items
+        INSERT INTO items ({", ".join(ITEM_COLUMNS)})
         WITH g AS (
             SELECT b.range AS blk, k.pos, k.suite, k.subset, k.k, k.difficulty
             FROM range({blocks}) b CROSS JOIN block k
@@ -152,7 +155,7 @@ def _items(con, blocks: int, per_run: int, block_len: int, n_models: int) -> Non
 def _metrics(con) -> None:
     con.execute(
         """
-        INSERT INTO metrics
+        INSERT INTO metrics (run_id, model_id, suite, suite_version, subset, metric, value, ci_low, ci_high, n, flags)
         SELECT run_id, model_id, suite, '1', subset, 'accuracy', avg(score), NULL, NULL, count(*), []::VARCHAR[]
         FROM items GROUP BY ALL
         """
@@ -165,7 +168,11 @@ def _ladder(con, models) -> None:
         src = next(x for x in models if x["f"] == m["f"] and x["q"] == 0)
         kl = 0.0 if m is src else 0.002 * (8.5 - m["bits_per_weight"]) ** 2.2
         rows.append([src["model_id"], m["model_id"], m["quant_type"], m["bits_per_weight"], kl, 1 - kl * 2.5, 12.0 * (1 + kl), 4096, "synthetic"])
-    con.executemany("INSERT INTO ladder VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now())", rows)
+    con.executemany(
+        "INSERT INTO ladder (source_model_id, model_id, quant_type, bits_per_weight, kl_divergence, top1_agreement, "
+        "perplexity, n_tokens, text_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+        rows,
+    )
 
 
 def _references(con) -> None:

@@ -1,15 +1,20 @@
 """The site built from real runs, opened in headless Chromium.
 
 Real parts: a matrix run file (`evalkit run -c`) evaluates both shipped models and two quantization levels
-derived from SmolLM2 by llama.cpp's quantize function (Q4_0, Q2_K) on two MMLU subjects (--limit 3, 0-shot),
+derived from SmolLM2 by llama.cpp's quantize function (Q4_0, Q2_K) on three suites (3 items each): two MMLU
+subjects (0-shot), AG News (classification) and CoNLL-2003 (JSON extraction, 0-shot),
 each model file in its own worker process that measures peak RAM, pp/tg tokens/s, TTFT and cost, and the
 quantization ladder (KL divergence, top-1 agreement, perplexity) against the source; the runner also loads
 the bundled published reference points. `evalkit site build` renders the database; Chromium (Playwright)
 opens every page from the file system.
 
+A second matrix run evaluates SmolLM2 (Q4_1 and Q4_0) on the built-in generated suites that feed the
+reasoning-depth and context-length pages: `reasoning` (steps_01, steps_04) and `documents` (ctx_0, ctx_300).
+To fit the test budget they run from copies of the shipped suite files with only the token limits cut
+(reasoning max_tokens 384 → 48, documents max_tokens 192 → 64 and context sizes [0, 1000, 2000] → [0, 300]).
+
 Test injections (not results): one item output, one run warning and one reference name are replaced by
-hostile markup, to prove it is shown as text and never runs. The reasoning-depth and context-length suites
-are not merged yet (suites issue), so those pages must say "no data yet".
+hostile markup, to prove it is shown as text and never runs.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -29,8 +35,19 @@ pytestmark = [pytest.mark.model, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 SUBJECTS = ["high_school_geography", "world_religions"]
+MATRIX_SUITES = ["ag_news", "conll2003", "mmlu"]  # all four model files
+GENERATED_SUITES = ["documents", "reasoning"]  # SmolLM2 Q4_1 and Q4_0
+SUITES = sorted(MATRIX_SUITES + GENERATED_SUITES)
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
-CHROMIUM = "/usr/bin/chromium"
+def _chromium() -> str:
+    """Debian's chromium (what .ci/run installs), or $EVALKIT_CHROMIUM, or one on PATH."""
+    for cand in (os.environ.get("EVALKIT_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
+        if cand and Path(cand).exists():
+            return cand
+    return "/usr/bin/chromium"
+
+
+CHROMIUM = _chromium()
 MAIN_PAGES = ["index.html", "tradeoffs.html", "ladder.html", "reasoning.html", "context.html", "mmlu.html", "runs.html", "method.html"]
 RUN_FILE = """
 [run]
@@ -51,6 +68,15 @@ subsets = {subjects}
 limit = 3
 shots = 0
 
+[[suites]]        # classification: label log-probability, macro-F1, confusion matrix
+suite = "ag_news"
+limit = 3
+
+[[suites]]        # extraction: JSON generation, entity-level F1
+suite = "conll2003"
+limit = 3
+shots = 0
+
 [bench]          # a short micro-benchmark: the figures are real, only less precise than the defaults
 pp_tokens = 48
 tg_tokens = 8
@@ -61,6 +87,45 @@ ttft_runs = 3
 n_ctx = 64
 max_chunks = 2
 """
+
+
+GENERATED_RUN_FILE = """
+[run]
+db = "results.duckdb"
+
+[[models]]
+model = "smollm2-135m"
+quants = ["source", "Q4_0"]
+
+[[suites]]
+suite = "{reasoning}"
+subsets = ["steps_01", "steps_04"]
+limit = 2
+
+[[suites]]
+suite = "{documents}"
+subsets = ["ctx_0", "ctx_300"]
+limit = 2
+
+[bench]
+pp_tokens = 48
+tg_tokens = 8
+repetitions = 1
+ttft_runs = 3
+
+[quality]
+enabled = false
+"""
+
+
+def _cut_suite(name: str, out: Path, edits: list[tuple[str, str]]) -> Path:
+    """A copy of a shipped suite file with some settings changed (each edit must apply)."""
+    text = (ROOT / "suites" / f"{name}.toml").read_text()
+    for old, new in edits:
+        assert old in text, (name, old)
+        text = text.replace(old, new)
+    out.write_text(text)
+    return out
 
 
 def evalkit(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -85,6 +150,12 @@ def real_db(tmp_path_factory, data_dir) -> Path:
     run_file.write_text(RUN_FILE.format(data_dir=data_dir, subjects=json.dumps(SUBJECTS)))
     proc = evalkit("run", "-c", str(run_file))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    reasoning = _cut_suite("reasoning", tmp / "reasoning.toml", [("max_tokens = 384", "max_tokens = 48")])
+    documents = _cut_suite("documents", tmp / "documents.toml", [("max_tokens = 192", "max_tokens = 64"),
+                           ("context_tokens = [0, 1000, 2000]", "context_tokens = [0, 300]")])  # fmt: skip
+    run_file.write_text(GENERATED_RUN_FILE.format(reasoning=reasoning, documents=documents))
+    proc = evalkit("run", "-c", str(run_file))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     _inject_hostile_markup(tmp / "results.duckdb")
     return tmp / "results.duckdb"
 
@@ -103,7 +174,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does).")
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does) or set EVALKIT_CHROMIUM.")
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
@@ -189,8 +260,15 @@ def test_every_page_renders_without_errors_or_network(site, real_db, browser):
 
 def test_tradeoff_charts_have_models_frontier_and_published_points(site, real_db, browser):
     tab = Tab(browser)
-    figs = {f["id"]: f for f in figures(tab.open(site / "tradeoffs.html"))}
-    assert set(figs) == {"tradeoff-ram-mmlu", "tradeoff-tps-mmlu", "tradeoff-usd-mmlu"}
+    every = {f["id"]: f for f in figures(tab.open(site / "tradeoffs.html"))}
+    assert set(every) == {f"tradeoff-{axis}-{suite}" for axis in ("ram", "tps", "usd") for suite in SUITES}
+    for fig_id, fig in every.items():
+        by_name = {t["name"]: t for t in fig["traces"]}
+        if fig_id.rsplit("-", 1)[1] in MATRIX_SUITES:
+            assert by_name["smollm2-135m"]["n"] == 3 and by_name["gemma3-270m"]["n"] == 1, fig_id
+        else:
+            assert by_name["smollm2-135m"]["n"] == 2 and "gemma3-270m" not in by_name, fig_id
+    figs = {k: v for k, v in every.items() if k.endswith("-mmlu")}  # the bundled references are MMLU scores
     for fig in figs.values():
         by_name = {t["name"]: t for t in fig["traces"]}
         assert by_name["smollm2-135m"]["n"] == 3 and by_name["gemma3-270m"]["n"] == 1  # Q4_1, Q4_0, Q2_K; Q4_K_M
@@ -215,6 +293,8 @@ def test_tradeoff_charts_have_models_frontier_and_published_points(site, real_db
         assert labels and all(label.endswith("(published)") for label in labels)
         assert all(any(name in label for label in labels) for name in names), (fig_id, labels)
     # legends toggle: clicking a legend entry hides that trace
+    tab.page.select_option("select.section-switch", "mmlu")  # one suite is shown at a time
+    assert tab.page.locator("#tradeoff-ram-mmlu").is_visible() and not tab.page.locator("#tradeoff-ram-ag_news").is_visible()
     tab.page.locator("#tradeoff-ram-mmlu .legend .traces .legendtoggle").first.click()
     wait_until(tab.page, "document.getElementById('tradeoff-ram-mmlu').data[0].visible === 'legendonly'")
     assert tab.problems == []
@@ -228,12 +308,20 @@ def test_ladder_heatmap_and_knob_pages(site, browser):
     assert [(t["name"], t["n"]) for t in kl] == [("smollm2-135m", 2)]  # Q4_0 and Q2_K against the Q4_1 source
     quality = {t["name"]: t["n"] for t in figs["ladder-quality-mmlu"]["traces"]}
     assert quality == {"smollm2-135m": 3, "gemma3-270m": 1}
+    assert set(figs) == {"ladder-kl"} | {f"ladder-quality-{s}" for s in SUITES}
     heat = figures(tab.open(site / "mmlu.html"))
     assert len(heat) == 1 and heat[0]["traces"][0]["n"] == 4 and heat[0]["traces"][0]["cols"] == 2
-    # Until the suites issue lands there are no steps_NN / ctx_N subsets: the pages say so instead of breaking.
-    for name in ("reasoning.html", "context.html"):
+    # The classification suite's confusion matrix (gold × predicted counts) is on each model page.
+    page = tab.open(next((site / "models").glob("*.html")))
+    assert page.locator("table.confusion").count() == 1 and "ag_news" in page.inner_text("main")
+    # Reasoning depth and context length: a line per model file, a point per steps_NN / ctx_N subset.
+    for name, fig_id, xs in (("reasoning.html", "knob-reasoning", [1, 4]), ("context.html", "knob-documents", [0, 300])):
         page = tab.open(site / name)
-        assert figures(page) == [] and "No " in page.inner_text(".empty")
+        figs = figures(page)
+        assert [f["id"] for f in figs] == [fig_id]
+        assert sorted(t["name"] for t in figs[0]["traces"]) == ["smollm2-135m · Q4_0", "smollm2-135m · Q4_1"]
+        assert all(t["n"] == 2 and t["text"] == 2 for t in figs[0]["traces"])
+        assert page.evaluate(f"document.getElementById('{fig_id}').data.map(t => t.x.join(','))") == [",".join(map(str, xs))] * 2
     assert tab.problems == []
     tab.close()
 
@@ -250,7 +338,7 @@ def test_leaderboard_sorts_and_filters(site, browser):
     page = tab.open(site / "index.html")
     headers = page.eval_on_selector_all("#leaderboard thead th", "ths => ths.map(t => t.textContent.trim())")
     assert headers[:9] == ["Model", "Quant", "Params", "File", "Peak RAM", "pp tok/s", "tg tok/s", "TTFT ms", "$/1M tok"]
-    assert headers[9:] == ["mmlu", "Mean"]
+    assert headers[9:] == SUITES + ["Mean"]
     assert page.locator("#leaderboard tbody tr").count() == 4
     ram = [float(v) for v in _column(page, 4)]  # measured by the workers (peak RSS), so every row has one
     assert len(ram) == 4 and all(v > 5e7 for v in ram)
@@ -271,17 +359,17 @@ def test_leaderboard_sorts_and_filters(site, browser):
     tab.close()
 
 
-def test_injected_markup_is_shown_as_text_and_never_runs(site, real_db, browser, tmp_path):
+def test_injected_markup_is_shown_as_text_and_never_runs(site, real_db, browser, tmp_path, monkeypatch):
     from evalkit.site import build_site
 
-    run_id, model_id = _db(real_db, "SELECT run_id, model_id FROM items WHERE output = ?", [HOSTILE])[0]
-    spec = _db(real_db, "SELECT name || ' · ' || quant_type FROM models WHERE model_id = ?", [model_id])[0][0]
+    run_id, model_id, suite, item_id = _db(real_db, "SELECT run_id, model_id, suite, item_id FROM items WHERE output = ?", [HOSTILE])[0]
+    label = _db(real_db, "SELECT name || ' · ' || quant_type FROM models WHERE model_id = ?", [model_id])[0][0]
     reference = _db(real_db, "SELECT model FROM reference_points WHERE model LIKE '%<script>%'")[0][0]
     tab = Tab(browser)
     page = tab.open(site / "runs" / f"{run_id}.html")
-    option = page.locator("#ib-group option", has_text=spec).first.get_attribute("value")
+    option = page.locator("#ib-group option", has_text=f"{label} — {suite} (").first.get_attribute("value")
     page.select_option("#ib-group", option)
-    wait_until(page, "document.querySelectorAll('#ib-list .item').length > 0")
+    wait_until(page, f"Array.from(document.querySelectorAll('#ib-list .item code')).some(c => c.textContent === {json.dumps(item_id)})")
     assert HOSTILE in page.inner_text("#ib-list")  # shown as text...
     assert page.locator("#ib-list script, #ib-list img").count() == 0  # ...not turned into elements
     for path in [site / "runs" / f"{run_id}.html", site / "tradeoffs.html", site / "method.html", site / "runs.html"]:
@@ -290,15 +378,26 @@ def test_injected_markup_is_shown_as_text_and_never_runs(site, real_db, browser,
         page.wait_for_timeout(300)
         assert page.evaluate("typeof window.__pwned") == "undefined", path
     assert reference in tab.open(site / "method.html").inner_text("main")
-    # Paging: a build with 2 items per page shows 3 pages per model × suite (3 items × 2 subjects).
+    # Paging: with 2 items per page, a model's MMLU group (3 items × 2 subjects) has 3 pages; with tiny item
+    # files each page is its own file, so paging crosses file boundaries.
+    from evalkit.site import items as item_files
+
+    monkeypatch.setattr(item_files, "FILE_BYTES", 1)
     small = build_site(real_db, tmp_path / "paged", per_page=2)
-    assert small.items == 24
+    assert small.item_files == sum(-(-n // 2) for (n,) in _db(real_db, "SELECT count(*) FROM items GROUP BY model_id, suite"))
+    assert small.items == _db(real_db, "SELECT count(*) FROM items")[0][0]
     page = tab.open(sorted((tmp_path / "paged" / "runs").glob("*.html"))[0])
-    page.wait_for_selector("#ib-list .item")
-    assert "page 1 of 3" in page.inner_text("#ib-pos") and page.locator("#ib-list .item").count() == 2
-    page.click("#ib-next")
-    wait_until(page, "document.getElementById('ib-pos').textContent.startsWith('page 2 of 3')")
-    page.select_option("#ib-subset", label=SUBJECTS[1])
+    option = page.locator("#ib-group option", has_text="— mmlu (6 items)").first.get_attribute("value")
+    page.select_option("#ib-group", option)
+    wait_until(page, "document.getElementById('ib-pos').textContent.startsWith('page 1 of 3')")
+    assert page.locator("#ib-list .item").count() == 2
+    for n in (2, 3):
+        page.click("#ib-next")
+        wait_until(page, f"document.getElementById('ib-pos').textContent.startsWith('page {n} of 3')")
+    assert page.is_disabled("#ib-next") and not page.is_disabled("#ib-prev")
+    page.select_option("#ib-subset", label=SUBJECTS[0])
+    wait_until(page, "document.getElementById('ib-pos').textContent.startsWith('page 1 of 3')")
+    page.select_option("#ib-subset", label=SUBJECTS[1])  # starts at item 4: page 2
     wait_until(page, "document.getElementById('ib-pos').textContent.startsWith('page 2 of 3')")
     assert SUBJECTS[1] in page.inner_text("#ib-list")
     assert tab.problems == []

@@ -130,4 +130,5 @@ FILTERS = {
     "pretty_json": pretty_json,
     "slug": slug,
     "when": when,
+    "tojson_compact": lambda v: json.dumps(_clean(v), ensure_ascii=False, default=str)[:400],
 }

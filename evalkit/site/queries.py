@@ -38,6 +38,7 @@ class SiteData:
     ladder: list[dict] = field(default_factory=list)
     references: list[dict] = field(default_factory=list)
     run_items: list[dict] = field(default_factory=list)  # run × model × suite: item counts
+    confusion: list[dict] = field(default_factory=list)  # classification: run × model × suite × subset × gold × predicted
 
     @property
     def model_by_id(self) -> dict[str, dict]:
@@ -56,6 +57,7 @@ def open_db(path: str | Path) -> duckdb.DuckDBPyConnection:
     if path.is_dir():
         raise ConfigError(f"{path} is a folder, not a results database. Pass --db with a .duckdb file.")
     con = Store(path, read_only=True).con  # raises ConfigError for missing / locked / non-DuckDB files
+    con.execute("SET enable_progress_bar = false")  # a build prints one summary line, not DuckDB's progress bars
     tables = _tables(con)
     if "items" not in tables or "runs" not in tables:
         con.close()
@@ -100,6 +102,7 @@ def load(con, db_name: str) -> SiteData:
     data.metrics = _rows(con, "SELECT * FROM metrics ORDER BY run_id, model_id, suite, subset, metric")
     data.references = _references(con) if "reference_points" in tables else []
     data.subset_scores, data.suite_scores = _scores(con)
+    data.confusion = _rows(con, "SELECT * FROM confusion") if "confusion" in tables else []
     data.run_items = _rows(
         con,
         "SELECT run_id, model_id, suite, count(*) AS n, count(*) FILTER (WHERE correct) AS n_correct, "

@@ -108,9 +108,32 @@ def model_page(data: SiteData, m: dict, browsers: dict[str, dict]) -> dict:
         "subset_scores": [s for s in data.subset_scores if s["model_id"] == mid],
         "metrics": [r for r in data.metrics if r["model_id"] == mid],
         "ladder": _ladder_of(data, mid),
+        "confusion": confusion_matrices(data, mid),
         "run_rows": run_rows,
         "hosts": {r["run_id"]: _run_view(runs[r["run_id"]])["host_public"] for r in run_rows if r["run_id"] in runs},
     }
+
+
+def confusion_matrices(data: SiteData, model_id: str) -> list[dict]:
+    """Per suite × subset, the newest run's confusion matrix of this model: gold labels (rows) × predictions."""
+    started = {r["run_id"]: str(r.get("started_at") or "") for r in data.runs}
+    newest: dict[tuple[str, str], str] = {}
+    for c in data.confusion:
+        key = (c["suite"], c["subset"])
+        if c["model_id"] == model_id and started.get(c["run_id"], "") >= started.get(newest.get(key, ""), ""):
+            newest[key] = c["run_id"]
+    out = []
+    for (suite, subset), run_id in sorted(newest.items()):
+        cells = [c for c in data.confusion if (c["model_id"], c["suite"], c["subset"], c["run_id"]) == (model_id, suite, subset, run_id)]
+        gold = sorted({c["gold"] for c in cells})
+        predicted = gold + sorted({c["predicted"] for c in cells} - set(gold))
+        counts = {(c["gold"], c["predicted"]): c["n"] for c in cells}
+        rows = []
+        for g in gold:
+            total = sum(counts.get((g, p), 0) for p in predicted) or 1
+            rows.append({"gold": g, "cells": [{"n": counts.get((g, p), 0), "share": counts.get((g, p), 0) / total} for p in predicted]})
+        out.append({"suite": suite, "subset": subset, "run_id": run_id, "predicted": predicted, "rows": rows})
+    return out
 
 
 def _ladder_of(data: SiteData, model_id: str) -> list[dict]:

@@ -186,7 +186,7 @@
     var root = document.getElementById("item-browser");
     var manifest = readJSON("ib-manifest");
     if (!root || !manifest || !manifest.groups.length) return;
-    var base = root.getAttribute("data-base"), per = manifest.per_page, perFile = manifest.per_file;
+    var base = root.getAttribute("data-base"), per = manifest.per_page;
     var gSel = document.getElementById("ib-group"), sSel = document.getElementById("ib-subset");
     var prev = document.getElementById("ib-prev"), next = document.getElementById("ib-next");
     var pos = document.getElementById("ib-pos"), wrong = document.getElementById("ib-wrong");
@@ -228,14 +228,15 @@
     }
 
     function open(groupIndex, page) {
-      var g = manifest.groups[groupIndex];
-      var start = page * per, f = Math.floor(start / perFile), key = manifest.run + "/" + g.id + "-f" + f;
+      var g = manifest.groups[groupIndex], start = page * per, f = 0;
+      while (f + 1 < g.files.length && g.files[f + 1] <= start) f += 1; // the file holding this page
+      var key = manifest.run + "/" + g.id + "-f" + f, offset = start - g.files[f];
       state.g = groupIndex;
       state.p = page;
       function show(rows) {
         files[key] = rows;
         if (state.g !== groupIndex || state.p !== page) return; // the reader moved on meanwhile
-        state.rows = rows.slice(start - f * perFile, start - f * perFile + per);
+        state.rows = rows.slice(offset, offset + per);
         render();
       }
       if (files[key]) { show(files[key]); return; }
