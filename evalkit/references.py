@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import tomllib
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is heavy; the run path only writes rows
+    import pandas as pd
 
 from evalkit.cost import api_price
 
@@ -58,6 +60,6 @@ def load_into(con) -> int:
     return len(values)
 
 
-def stored(store) -> pd.DataFrame:
+def stored(store) -> "pd.DataFrame":
     """Reference points in a results database (empty frame if none)."""
     return store.query("SELECT * FROM reference_points ORDER BY suite, value DESC")

@@ -371,6 +371,8 @@ def test_injected_markup_is_shown_as_text_and_never_runs(site, real_db, browser,
     page.select_option("#ib-group", option)
     wait_until(page, f"Array.from(document.querySelectorAll('#ib-list .item code')).some(c => c.textContent === {json.dumps(item_id)})")
     assert HOSTILE in page.inner_text("#ib-list")  # shown as text...
+    prompt = _db(real_db, "SELECT details->>'input' FROM items WHERE output = ?", [HOSTILE])[0][0]
+    assert prompt and prompt.strip().splitlines()[0][:60] in page.inner_text("#ib-list")  # the item's prompt is shown
     assert page.locator("#ib-list script, #ib-list img").count() == 0  # ...not turned into elements
     for path in [site / "runs" / f"{run_id}.html", site / "tradeoffs.html", site / "method.html", site / "runs.html"]:
         if path != site / "runs" / f"{run_id}.html":

@@ -56,7 +56,8 @@ class ChoiceTask:
             suite_hash=job.suite.content_hash, subset=job.subset, item_id=item.id, prompt_hash=job.hashes[i],
             target=item.target, choices=labels, prompt_tokens=res.prompt_tokens, latency_ms=res.latency_ms,
             completion_tokens=res.completion_tokens, output=res.output,
-            details={"new_tokens": res.new_tokens, "shots": job.plan.shots, "normalize": mode, **res.details},
+            details={"input": job.bodies[i], "new_tokens": res.new_tokens, "shots": job.plan.shots, "normalize": mode,
+                     **res.details},
         )  # fmt: skip
         if res.error:
             return ItemRow(**base, prediction=None, correct=None, error=res.error)

@@ -53,7 +53,7 @@ class GenerateTask:
     def _row(job, i: int, res, scorers) -> ItemRow:
         item = job.items[i]
         p = job.suite.params
-        details = {"shots": job.plan.shots, "finish_reason": res.finish_reason, "truncated": res.finish_reason == "length",
+        details = {"input": job.bodies[i], "shots": job.plan.shots, "finish_reason": res.finish_reason, "truncated": res.finish_reason == "length",
                    "ttft_ms": res.ttft_ms, "max_tokens": p.max_tokens, "grammar": p.grammar, "meta": item.meta}  # fmt: skip
         base = dict(
             model_id=job.model_id, eval_key=job.keys[i], suite=job.suite.name, suite_version=job.suite.version,

@@ -161,7 +161,7 @@
     answer.appendChild(el("span", null, " · gold: "));
     answer.appendChild(el("code", null, r.target === null ? "–" : r.target));
     art.appendChild(answer);
-    if (r.prompt) section(art, "Prompt", r.prompt, true);
+    if (r.prompt) section(art, "Prompt (the item's part, after the subset's shared few-shot examples)", r.prompt, true);
     else art.appendChild(el("div", "note", "prompt text not stored in the database (prompt hash " + r.prompt_hash + ")"));
     section(art, "Output", r.output, true);
     if (r.choices && r.probs) {
