@@ -31,11 +31,17 @@ class Holder:
 
 def mmlu_jobs(model: str, subjects: list[str], limit: int | None, shots: int = 5, data_dir: str = DATA_DIR):
     """SubsetJobs exactly as ``evalkit run`` builds them (prompts, keys), one per subject."""
+    return suite_jobs(model, "mmlu", subjects, limit, shots, data_dir)
+
+
+def suite_jobs(model: str, suite: str, subsets: list[str], limit: int | None, shots: int | None = None,
+               data_dir: str = DATA_DIR):  # fmt: skip
+    """SubsetJobs of any suite exactly as ``evalkit run`` builds them, one per subset."""
     from evalkit.models import resolve_model
     from evalkit.runner import RunConfig, SuiteSelection, eval_key, plan
     from evalkit.tasks import SubsetJob
 
-    (p,), _ = plan(RunConfig(models=[model], suites=[SuiteSelection("mmlu", subjects, limit=limit, shots=shots)], data_dir=data_dir))
+    (p,), _ = plan(RunConfig(models=[model], suites=[SuiteSelection(suite, subsets, limit=limit, shots=shots)], data_dir=data_dir))
     ref = resolve_model(model)
     return [SubsetJob.build(ref, "bench", p.suite, data, p.shots, {"backend": "llamacpp"}, eval_key) for data in p.subsets.values()]
 

@@ -39,6 +39,22 @@ def gsm8k_requests(n: int, shots: int, max_tokens: int):
             for r in rows("test")[:n]]  # fmt: skip
 
 
+def suite_requests(model: str, suite: str, subsets: list[str], limit: int, max_tokens: int | None):
+    """The requests evalkit's generation task sends for a suite (prompts, stops, grammar), in run order."""
+    from _common import suite_jobs
+
+    from evalkit.tasks import TASKS
+    from evalkit.types import GenerateRequest
+
+    reqs = []
+    for job in suite_jobs(model, suite, subsets, limit):
+        p, task = job.suite.params, TASKS[job.suite.suite.kind]
+        reqs += [GenerateRequest(job.prefix, job.bodies[i], max_tokens or p.max_tokens, tuple(p.stop), p.temperature,
+                                 p.seed, task.grammar(job.suite, item))
+                 for i, item in enumerate(job.items)]  # fmt: skip
+    return reqs
+
+
 def run_mode(backend, reqs, mode: str) -> tuple[float, int, list[list[int]]]:
     t0 = time.perf_counter()
     if mode == "one":
@@ -58,8 +74,12 @@ def bench_model(model: str, args) -> dict:
     from evalkit.backends.llamacpp import LlamaCppBackend
     from evalkit.models import resolve_model
 
-    b = LlamaCppBackend(resolve_model(model).path, threads=args.threads, n_ctx=args.n_ctx, n_parallel=args.parallel)
-    reqs = gsm8k_requests(args.n, args.shots, args.max_tokens)
+    b = LlamaCppBackend(resolve_model(model).path, threads=args.threads, n_ctx=args.n_ctx, n_parallel=args.parallel,
+                        flash_attn=args.flash_attn)
+    if args.suite:
+        reqs = suite_requests(model, args.suite, args.subsets, args.n, args.suite_max_tokens)
+    else:
+        reqs = gsm8k_requests(args.n, args.shots, args.max_tokens)
     rates: dict[str, list[float]] = {"one": [], "batched": []}
     outputs = {}
     try:
@@ -80,12 +100,16 @@ def bench_model(model: str, args) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", nargs="+", default=["smollm2-135m", "gemma3-270m"])
-    ap.add_argument("--n", type=int, default=32, help="questions")
+    ap.add_argument("--n", type=int, default=32, help="questions (with --suite: items per subset)")
+    ap.add_argument("--suite", help="an evalkit generation suite instead of GSM8K 4-shot, e.g. reasoning")
+    ap.add_argument("--subsets", nargs="+", default=[], help="with --suite: its subsets (default: the suite's)")
+    ap.add_argument("--suite-max-tokens", type=int, help="with --suite: override the suite's max_tokens")
     ap.add_argument("--shots", type=int, default=4)
     ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--parallel", type=int, default=32)
     ap.add_argument("--n-ctx", type=int, default=8192)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--flash-attn", action="store_true", help="llama.cpp's flash attention (skips masked cells)")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()

@@ -104,17 +104,27 @@ def run_lmeval(url: str, tasks: list[str], task_dir: Path, limit: int) -> tuple[
             in_model[0] += time.perf_counter() - t
 
     GGUFLM.loglikelihood = timed
+    order: list[str] = []  # the requests in the order the server saw them (its prefix cache depends on it)
+    original_completion = GGUFLM.gguf_completion
+
+    def logged(self, context, continuation=None, *a, **kw):
+        order.append(f"{len(context)}:{context[-60:]!r}+{continuation!r}")
+        return original_completion(self, context, continuation, *a, **kw)
+
+    GGUFLM.gguf_completion = logged
     t0 = time.perf_counter()
     out = simple_evaluate(model="gguf", model_args=f"base_url={url}", tasks=tasks, num_fewshot=5, limit=limit,
                           log_samples=True, task_manager=TaskManager(include_path=str(task_dir)), batch_size=1)  # fmt: skip
     seconds = time.perf_counter() - t0
     GGUFLM.loglikelihood = original
+    GGUFLM.gguf_completion = original_completion
     preds = {}
     for task, samples in out["samples"].items():
         subject = task.removeprefix("evalkit_bench_mmlu_")
         for s in samples:
             lls = [float(r[0]) for r in s["filtered_resps"]]
             preds[(subject, int(s["doc_id"]))] = (lls, "ABCD"[max(range(4), key=lambda j: lls[j])])
+    preds["__order__"] = order
     return seconds, in_model[0], preds
 
 
@@ -138,6 +148,38 @@ def key_rows(rows, subjects, limit) -> dict:
     return out
 
 
+def agreement(per_question: list[dict], tol: float = 1e-3) -> dict:
+    """How far evalkit and lm-eval agree, question by question and log-likelihood by log-likelihood.
+
+    A log-likelihood of exactly 0.0 (probability 1) for one of four letters is impossible while the other
+    three have probability left; lm-eval reads it when its text-offset arithmetic finds no continuation
+    token in the server's echo (the issue's "every log-likelihood comes back 0.0" without the BOS
+    overrides, here on single requests). Such questions are counted separately.
+    """
+    pairs = [(a, b) for q in per_question for a, b in zip(q["lmeval"], q["evalkit"])]
+    broken = [q for q in per_question if any(x == 0.0 for x in q["lmeval"])]
+    valid = [q for q in per_question if q not in broken]
+    return {
+        "identical_predictions": sum(q["lmeval_pred"] == q["evalkit_pred"] for q in per_question),
+        "questions": len(per_question),
+        "loglikelihoods_equal_within": tol,
+        "loglikelihoods_equal": sum(abs(a - b) <= tol for a, b in pairs),
+        "loglikelihoods": len(pairs),
+        "lmeval_zero_loglikelihoods": sum(a == 0.0 for a, _ in pairs),
+        "questions_with_lmeval_zero": len(broken),
+        "identical_predictions_where_lmeval_valid": f"{sum(q['lmeval_pred'] == q['evalkit_pred'] for q in valid)}/{len(valid)}",
+    }
+
+
+def rescore(path: Path) -> None:
+    """Recompute the agreement summary of a recorded result from its per-question figures."""
+    result = json.loads(path.read_text())
+    for m in ("bos", "native"):
+        result[f"evalkit_{m}"]["agreement"] = agreement(result[f"evalkit_{m}"]["per_question"])
+    path.write_text(json.dumps(result, indent=1, default=str))
+    print(json.dumps({m: result[f"evalkit_{m}"]["agreement"] for m in ("bos", "native")}, indent=1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="smollm2-135m")
@@ -147,7 +189,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2, help="evalkit rounds before and again after lm-eval")
     ap.add_argument("--n-ctx", type=int, default=4096)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--rescore", action="store_true", help="only recompute the agreement summary of the recorded --out file")
     args = ap.parse_args()
+    if args.rescore:
+        return rescore(args.out)
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from evalkit.models import resolve_model
@@ -173,6 +218,7 @@ def main() -> None:
     try:
         load_before = os.getloadavg()
         lm_wall, lm_seconds, lm_preds = run_lmeval(url, tasks, work, args.limit)
+        request_order = lm_preds.pop("__order__")
         print(f"lm-eval: {lm_wall:.1f} s wall, {lm_seconds:.1f} s in requests", flush=True)
     finally:
         server.terminate()
@@ -195,7 +241,12 @@ def main() -> None:
             "questions_per_s": n / eval_s, "speedup_vs_lmeval": (n / eval_s) / (n / lm_seconds),
             "identical_predictions": f"{same}/{len(lm_preds)}", "identical_share": same / len(lm_preds),
             "max_abs_loglik_diff": max(diffs) if diffs else None,
+            "per_question": [{"subject": k[0], "index": k[1], "lmeval": [round(x, 4) for x in lls], "lmeval_pred": pred,
+                              "evalkit": [round(x, 4) for x in ek[k][0]], "evalkit_pred": ek[k][1]}
+                             for k, (lls, pred) in sorted(lm_preds.items())],
         }  # fmt: skip
+        result[f"evalkit_{m}"]["agreement"] = agreement(result[f"evalkit_{m}"]["per_question"])
+    result["lmeval"]["request_order"] = request_order
     write_result(args.out, result)
     print(json.dumps({k: v for k, v in result.items() if k != "host"}, indent=1))
 

@@ -28,10 +28,21 @@ def main(db: str) -> None:
         [run[0]],
     ).fetchall()
     for r in rows:
-        acc = f"{100 * r[14] / r[13]:.1f}%" if r[13] else "–"
+        acc = f"{100 * r[14] / r[13]:.1f}%" if r[13] else "–"  # over all of the cell's items
         print(f"| {r[0]} | {r[1]} | {r[2]:.2f} | {r[3] / 2**20:.1f} | {r[4] / 2**20:.0f} | {r[5]:.2f} | {r[6]:.1f} | {r[7]:.1f} | "
               f"{r[8]:.0f} / {r[9]:.0f} | {r[10]:.1f} | {r[11]:.3f} | {r[12]:.3f} | {r[13]} | {acc} | {r[15]:.4f} | "
               f"{'–' if r[16] is None else format(r[16], '.5f')} |")  # fmt: skip
+    scores = con.execute(
+        """SELECT c.spec, i.suite, count(*), avg(coalesce(i.score, CASE WHEN i.correct THEN 1.0 ELSE 0.0 END)),
+                  count(i.error)
+           FROM items i JOIN cells c ON c.run_id = i.run_id AND c.model_id = i.model_id JOIN models m ON m.model_id = i.model_id
+           WHERE i.run_id = ? GROUP BY ALL ORDER BY min(m.name), min(m.bits_per_weight) DESC, i.suite""",
+        [run[0]],
+    ).fetchall()
+    print("\n| model file | suite | items | score | item errors |")
+    print("|---|---|---:|---:|---:|")
+    for spec, suite, n, score, errors in scores:
+        print(f"| {spec} | {suite} | {n} | {100 * score:.1f}% | {errors} |")
     print("\n| source | level | bits/w | KL-divergence | KL p99 | top-1 agreement | perplexity | ref. perplexity | scored tokens |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in con.execute(

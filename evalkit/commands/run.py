@@ -91,7 +91,7 @@ def _run_lm_eval(models, lm_eval, limit, shots, db, threads, n_ctx, repack, forc
 @click.option("--shots", type=click.IntRange(0, 5), help="Few-shot examples (MMLU: 0..5 from dev; default 5).")
 @click.option("--db", type=click.Path(dir_okay=False), default=str(DEFAULT_DB), show_default=True, help="DuckDB results file.")
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Offline data folder (e.g. holding mmlu/dev, mmlu/test). Default: the Hugging Face Hub.")
-@click.option("--threads", type=click.IntRange(min=1), help="CPU threads for prompt processing and generation. Default: all cores.")
+@click.option("--threads", type=click.IntRange(min=1), help="CPU threads for prompt processing and generation. Default: the cores not busy with other work.")
 @click.option("--n-ctx", type=click.IntRange(min=256), default=4096, show_default=True, help="Context length to allocate.")
 @click.option("--repack", type=click.Choice(["auto", "on", "off"]), default="auto", show_default=True, help="llama.cpp CPU weight repacking; 'auto' probes it in a child process first.")
 @click.option("--force", is_flag=True, help="Re-evaluate items already stored for the same model, suite version and prompt.")
