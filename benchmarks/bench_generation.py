@@ -6,8 +6,13 @@ blank line. Both modes use the same backend object (same threads, context and ca
 
 * ``one``: ``generate([request])`` per question: one live sequence, one token per forward pass
   (the shared prefix is still reused between calls);
-* ``batched``: ``generate(all requests)``: up to --parallel live sequences, one token of each per
-  forward pass, new questions admitted as others finish.
+* ``batched``: ``generate(all requests)``: several live sequences, one token of each per forward
+  pass, new questions admitted as others finish. How many: by default what the backend itself
+  measures as fastest (``CapTuner``: 1, 2, 4, … while tokens/s rise; recorded as
+  ``live_sequences`` with the rate of each cap tried), or a fixed ``--parallel N``.
+
+``--suite reasoning`` (or another generation suite) replaces GSM8K with evalkit's own requests for
+that suite: the prompts, stops, token limits and grammars ``evalkit run`` would send.
 
 Throughput = generated tokens / wall time (prompt processing included). Rounds alternate the
 modes; figures are medians. Greedy outputs of the two modes are compared token for token.
@@ -74,7 +79,7 @@ def bench_model(model: str, args) -> dict:
     from evalkit.backends.llamacpp import LlamaCppBackend
     from evalkit.models import resolve_model
 
-    b = LlamaCppBackend(resolve_model(model).path, threads=args.threads, n_ctx=args.n_ctx, n_parallel=args.parallel,
+    b = LlamaCppBackend(resolve_model(model).path, threads=args.threads, n_ctx=args.n_ctx, n_parallel=args.parallel or None,
                         flash_attn=args.flash_attn)
     if args.suite:
         reqs = suite_requests(model, args.suite, args.subsets, args.n, args.suite_max_tokens)
@@ -94,7 +99,9 @@ def bench_model(model: str, args) -> dict:
     one, batched = median(rates["one"]), median(rates["batched"])
     return {"one_tok_per_s": round(one, 1), "batched_tok_per_s": round(batched, 1), "speedup": round(batched / one, 2),
             "one_all": [round(x, 1) for x in rates["one"]], "batched_all": [round(x, 1) for x in rates["batched"]],
-            "identical_outputs": f"{same}/{len(reqs)}", "load_seconds": round(b.load_seconds, 2)}  # fmt: skip
+            "identical_outputs": f"{same}/{len(reqs)}", "load_seconds": round(b.load_seconds, 2),
+            "live_sequences": b.gen_tuner.best if b.gen_tuner else b.n_parallel,
+            "tuner_tok_per_s": {k: round(v, 1) for k, v in b.gen_tuner.rates.items()} if b.gen_tuner else None}  # fmt: skip
 
 
 def main() -> None:
@@ -106,7 +113,8 @@ def main() -> None:
     ap.add_argument("--suite-max-tokens", type=int, help="with --suite: override the suite's max_tokens")
     ap.add_argument("--shots", type=int, default=4)
     ap.add_argument("--max-tokens", type=int, default=128)
-    ap.add_argument("--parallel", type=int, default=32)
+    ap.add_argument("--parallel", type=int, default=0,
+                    help="live sequences in batched mode; 0 (default): evalkit's own choice, measured by the backend")
     ap.add_argument("--n-ctx", type=int, default=8192)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--flash-attn", action="store_true", help="llama.cpp's flash attention (skips masked cells)")

@@ -51,3 +51,32 @@ def test_sampler_greedy_and_seeded():
     assert draws == [TokenSampler(C, None, 3, 1.0, seed, None).sample(logits) for seed in range(200)]
     share = np.bincount(draws, minlength=3) / len(draws)
     assert abs(share[1] - 0.6) < 0.1 and abs(share[0] - 0.1) < 0.07
+
+
+def _tune(rate_of_cap, limit=32, window=3):
+    from evalkit.backends.llamacpp_generate import CapTuner
+
+    tuner = CapTuner(limit, window=window)
+    while not tuner.done:
+        cap = tuner.cap
+        for _ in range(window):  # one pass of `cap` tokens at the machine's rate for that cap
+            tuner.observe(cap, cap / rate_of_cap(cap))
+    return tuner
+
+
+def test_cap_tuner_keeps_the_fastest_number_of_live_sequences():
+    # batching pays up to 8 live sequences, then attention over the shared cache costs more than it saves
+    tuner = _tune(lambda cap: {1: 60, 2: 90, 4: 120, 8: 130, 16: 110}[cap])
+    assert tuner.best == tuner.cap == 8 and sorted(tuner.rates) == [1, 2, 4, 8, 16]
+
+
+def test_cap_tuner_stays_sequential_when_batching_does_not_pay():
+    tuner = _tune(lambda cap: {1: 110, 2: 100}[cap])  # SmolLM2-135M on 2 CPU cores: batching lost
+    assert tuner.best == tuner.cap == 1 and sorted(tuner.rates) == [1, 2]
+
+
+def test_cap_tuner_stops_at_its_limit_and_a_fixed_limit_of_one_never_probes():
+    from evalkit.backends.llamacpp_generate import CapTuner
+
+    assert _tune(lambda cap: 50.0 * cap, limit=4).cap == 4
+    assert CapTuner(1).done and CapTuner(1).cap == 1

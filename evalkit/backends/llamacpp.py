@@ -135,7 +135,10 @@ class LlamaCppBackend:
     questions run one forward pass each on sequence 0 (or, with ``batch_questions``,
     up to ``n_parallel`` at once on sequences forked from it); generations run up to
     ``n_parallel`` at once on forked sequences. ``n_parallel=1`` decodes strictly one
-    sequence at a time: the reference the batched paths are tested against.
+    sequence at a time: the reference the batched paths are tested against. Left at None,
+    generation measures how many live sequences decode fastest here (see
+    ``llamacpp_generate.CapTuner``): on a CPU a small model can lose more to attention over
+    the shared cache than it gains from batching its weights.
     """
 
     name = "llamacpp"
@@ -148,7 +151,7 @@ class LlamaCppBackend:
         threads: int | None = None,
         n_batch: int = 512,
         repack: str = "auto",
-        n_parallel: int = DEFAULT_PARALLEL,
+        n_parallel: int | None = None,
         batch_questions: bool = False,
         flash_attn: bool = False,
         kv_overrides: dict | None = None,
@@ -159,7 +162,11 @@ class LlamaCppBackend:
         self.model_path = str(model_path)
         self.threads = threads or default_threads()
         self.n_batch = n_batch
-        self.n_parallel = max(1, min(int(n_parallel), MAX_SEQ - 1))
+        # None: generation finds its own number of live sequences (up to DEFAULT_PARALLEL) by measuring; a
+        # number fixes it (and bounds question batching and parallel continuations either way).
+        self.adaptive_parallel = n_parallel is None
+        self.n_parallel = max(1, min(int(n_parallel or DEFAULT_PARALLEL), MAX_SEQ - 1))
+        self.gen_tuner = None  # llamacpp_generate.CapTuner: what it measured is kept for later generate() calls
         self.n_seq_max = MAX_SEQ
         self.batch_questions = batch_questions
         self.flash_attn = flash_attn
@@ -186,7 +193,7 @@ class LlamaCppBackend:
     @property
     def settings(self) -> dict:
         return {"backend": self.name, "threads": self.threads, "n_ctx": self.n_ctx, "n_batch": self.n_batch,
-                "repack": self.repack, "n_parallel": self.n_parallel, "batch_questions": self.batch_questions,
+                "repack": self.repack, "n_parallel": "auto" if self.adaptive_parallel else self.n_parallel, "batch_questions": self.batch_questions,
                 "flash_attn": self.flash_attn}  # fmt: skip
 
     @property
