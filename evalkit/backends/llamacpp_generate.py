@@ -52,16 +52,19 @@ class CapTuner:
 
     Batching amortizes reading the weights over several sequences, but in a unified KV cache
     every token attends over every used cell (masked), so each extra sequence makes every
-    other one's attention dearer. Which wins depends on the model and the machine: on this
-    project's 2-core CPU, SmolLM2-135M generated slower with 32 live sequences than with one,
-    Gemma 3 270M 1.5x faster. So each cap is timed over ``window`` pure decode passes (one
-    new token per live sequence, no prompt chunks, all slots full); the cap doubles while
-    tokens per second rise by more than ``gain``, and the best cap measured is kept.
+    other one's attention dearer; and llama.cpp's CPU kernels for a few tokens per pass can be
+    slower than its one-token kernel, so the rate need not rise steadily. Which cap wins
+    depends on the model and the machine: on this project's 2-core CPU, SmolLM2-135M generated
+    slower with 32 live sequences than with one, Gemma 3 270M 1.5x faster, while 2 live
+    sequences were slower than one for both. So every cap 1, 2, 4, … up to ``limit`` is timed
+    over ``window`` pure decode passes (one new token per live sequence, no prompt chunks, all
+    slots full), and the fastest is kept; a larger cap must beat a smaller one by ``gain``.
+    A cap the context cannot hold (:meth:`unreachable`) ends the search early.
     """
 
-    def __init__(self, limit: int, start: int = 1, window: int = 8, gain: float = 1.05):
-        self.limit, self.cap, self.window, self.gain = limit, min(start, limit), window, gain
-        self.best, self.best_rate, self.done = self.cap, 0.0, limit <= 1
+    def __init__(self, limit: int, window: int = 8, gain: float = 1.05):
+        self.limit, self.cap, self.window, self.gain = max(1, limit), 1, window, gain
+        self.best, self.best_rate, self.done = 1, 0.0, self.limit <= 1
         self.rates: dict[int, float] = {}
         self._tokens, self._seconds, self._passes = 0, 0.0, 0
 
@@ -75,13 +78,16 @@ class CapTuner:
         rate = self._tokens / self._seconds
         self._tokens, self._seconds, self._passes = 0, 0.0, 0
         self.rates[self.cap] = rate
-        if rate > self.best_rate * self.gain:
+        if rate > self.best_rate * (self.gain if self.rates and self.cap > self.best else 1.0):
             self.best, self.best_rate = self.cap, rate
-            if self.cap >= self.limit:
-                self.done = True
-            else:
-                self.cap = min(self.limit, self.cap * 2)
+        if self.cap >= self.limit:
+            self.cap, self.done = self.best, True
         else:
+            self.cap = min(self.limit, self.cap * 2)
+
+    def unreachable(self) -> None:
+        """The context cannot hold ``cap`` live sequences: keep the best cap measured so far."""
+        if not self.done:
             self.cap, self.done = self.best, True
 
 
@@ -97,8 +103,9 @@ class _Scheduler:
         self.reserved = 0
         self.shared: list[int] = []
         if backend.adaptive_parallel and backend.gen_tuner is None:  # kept on the backend across calls
-            backend.gen_tuner = CapTuner(backend.n_parallel)
+            backend.gen_tuner = CapTuner(min(backend.n_parallel, len(requests)))
         self.tuner: CapTuner | None = backend.gen_tuner
+        self.room_blocked = False  # the last admission stopped for lack of KV cells, with requests waiting
 
     # -- setup -----------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -145,12 +152,14 @@ class _Scheduler:
 
     def _admit(self) -> None:
         b, n_shared = self.b, len(self.shared)
+        self.room_blocked = False
         while self.pending and self.free and len(self.active) < self._cap():
             i = self.pending[0]
             prompt, req = self.prompts[i], self.requests[i]
             budget = min(req.max_tokens, b.n_ctx - len(prompt))
             cells = len(prompt) - n_shared + budget
             if self.active and n_shared + self.reserved + cells > b.n_ctx:
+                self.room_blocked = True
                 return
             self.pending.popleft()
             try:
@@ -180,8 +189,11 @@ class _Scheduler:
         t0 = time.perf_counter()
         rows = self.b._decoder.step(runs)
         tuner = self.tuner
-        if tuner is not None and not tuner.done and len(runs) == tuner.cap and all(len(r.tokens) == 1 for r in runs):
-            tuner.observe(len(rows), time.perf_counter() - t0)
+        if tuner is not None and not tuner.done and all(len(r.tokens) == 1 for r in runs):
+            if len(runs) == tuner.cap:
+                tuner.observe(len(rows), time.perf_counter() - t0)
+            elif self.room_blocked:
+                tuner.unreachable()
         C, ctx, n_vocab = self.b._C, self.b._ctx, self.b.n_vocab
         for r, (slot, take) in enumerate(slots):
             slot.pos += take

@@ -9,7 +9,7 @@ from evalkit.store import ItemRow
 from evalkit.tasks.summary import details_of, summarize_rows
 from evalkit.types import GenerateRequest
 
-BATCH = 8
+BATCH = 16  # requests per backend call (the most that decode together) and per batch of rows sent to the store
 
 
 class GenerateTask:
