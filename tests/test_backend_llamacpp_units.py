@@ -92,3 +92,17 @@ def test_cap_tuner_ends_its_search_when_the_context_cannot_hold_the_cap():
         tuner.observe(cap, cap / rate)
     tuner.unreachable()  # 8 sequences do not fit in n_ctx
     assert tuner.done and tuner.cap == 4
+
+
+def test_generation_stops_probing_caps_larger_than_the_callers_batches():
+    from types import SimpleNamespace
+
+    from evalkit.backends.llamacpp_generate import CapTuner, _Scheduler
+
+    backend = SimpleNamespace(adaptive_parallel=True, gen_tuner=CapTuner(32, window=1), n_parallel=32)
+    for cap, rate in ((1, 70), (2, 50), (4, 90), (8, 100), (16, 120)):
+        backend.gen_tuner.observe(cap, cap / rate)
+    _Scheduler(backend, [None])  # a single request says nothing about the caller's batch size
+    assert not backend.gen_tuner.done and backend.gen_tuner.cap == 32
+    _Scheduler(backend, [None] * 16)  # batches of 16 can never fill 32 live sequences
+    assert backend.gen_tuner.done and backend.gen_tuner.cap == 16

@@ -103,8 +103,11 @@ class _Scheduler:
         self.reserved = 0
         self.shared: list[int] = []
         if backend.adaptive_parallel and backend.gen_tuner is None:  # kept on the backend across calls
-            backend.gen_tuner = CapTuner(min(backend.n_parallel, len(requests)))
+            backend.gen_tuner = CapTuner(backend.n_parallel)
         self.tuner: CapTuner | None = backend.gen_tuner
+        t = self.tuner
+        if t is not None and not t.done and 2 <= len(requests) < t.cap and t.cap // 2 in t.rates:
+            t.unreachable()  # the caller sends fewer requests at a time than the next cap to try
         self.room_blocked = False  # the last admission stopped for lack of KV cells, with requests waiting
 
     # -- setup -----------------------------------------------------------------------------------
