@@ -46,18 +46,17 @@ def gsm8k_requests(n: int, shots: int, max_tokens: int):
 
 def suite_requests(model: str, suite: str, subsets: list[str], limit: int, max_tokens: int | None):
     """The requests evalkit's generation task sends for a suite (prompts, stops, grammar), in run order."""
+    from dataclasses import replace
+
     from _common import suite_jobs
 
     from evalkit.tasks import TASKS
-    from evalkit.types import GenerateRequest
 
     reqs = []
     for job in suite_jobs(model, suite, subsets, limit):
-        p, task = job.suite.params, TASKS[job.suite.suite.kind]
-        reqs += [GenerateRequest(job.prefix, job.bodies[i], max_tokens or p.max_tokens, tuple(p.stop), p.temperature,
-                                 p.seed, task.grammar(job.suite, item))
-                 for i, item in enumerate(job.items)]  # fmt: skip
-    return reqs
+        task = TASKS[job.suite.suite.kind]
+        reqs += [task.request(job, i) for i in range(len(job.items))]
+    return [replace(r, max_tokens=max_tokens) for r in reqs] if max_tokens else reqs
 
 
 def run_mode(backend, reqs, mode: str) -> tuple[float, int, list[list[int]]]:

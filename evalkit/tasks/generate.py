@@ -26,19 +26,19 @@ class GenerateTask:
 
         return grammar_for(suite, item)
 
+    def request(self, job, i: int) -> GenerateRequest:
+        """What the backend is asked for item *i*: its prompt, the suite's generation parameters, its grammar."""
+        p = job.suite.params
+        return GenerateRequest(job.prefix, job.bodies[i], p.max_tokens, tuple(p.stop), p.temperature, p.seed,
+                               self.grammar(job.suite, job.items[i]))  # fmt: skip
+
     def evaluate(self, job, backend, indices: list[int]) -> Iterator[list[ItemRow]]:
         from evalkit.scorers import build_scorers
 
         scorers = build_scorers(job.suite)
-        p = job.suite.params
         for lo in range(0, len(indices), BATCH):
             idx = indices[lo : lo + BATCH]
-            reqs = [
-                GenerateRequest(job.prefix, job.bodies[i], p.max_tokens, tuple(p.stop), p.temperature, p.seed,
-                                self.grammar(job.suite, job.items[i]))
-                for i in idx
-            ]  # fmt: skip
-            results = backend.get().generate(reqs)
+            results = backend.get().generate([self.request(job, i) for i in idx])
             yield [self._row(job, i, res, scorers) for i, res in zip(idx, results)]
 
     def summarize(self, job, stored: list[dict]) -> list[dict]:
