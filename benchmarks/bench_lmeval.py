@@ -1,9 +1,13 @@
 """evalkit against lm-evaluation-harness 0.4.13 on the same MMLU 5-shot questions, same model, same machine.
 
 lm-eval runs its ``gguf`` model against llama-cpp-python's OpenAI-compatible server
-(``python -m llama_cpp.server --logits_all true``; for SmolLM2 also the BOS overrides
-the issue prescribes), one request per answer choice. Its MMLU task is lm-eval's own
-template pointed at the local CSVs (benchmarks/lmeval/mmlu_local.yaml.in). evalkit
+(``llama_cpp.server --logits_all true``; for SmolLM2 also the BOS overrides the issue
+prescribes), one request per answer choice. The server is started through
+``python -m evalkit.backends.llamacpp_server``, which applies evalkit's repacking guard
+(stock, the server segfaults on its first multi-token batch on this project's AVX-512
+machines) and, with ``--keep-eog``, returns a generated end-of-generation token instead of
+dropping it, which otherwise makes lm-eval read some log-likelihoods as exactly 0.0. Its
+MMLU task is lm-eval's own template pointed at the local CSVs (benchmarks/lmeval/mmlu_local.yaml.in). evalkit
 evaluates the same questions in-process through its choice task, twice per round:
 
 * ``bos``: the model loaded with the server's overrides, so both see the same tokens
@@ -65,11 +69,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(model_path: str, overrides: dict, threads: int, n_ctx: int, log: Path):
+def start_server(model_path: str, overrides: dict, threads: int, n_ctx: int, log: Path, keep_eog: bool = False):
     import httpx
 
     port = free_port()
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--logits_all", "true", "--host", "127.0.0.1",
+    cmd = [sys.executable, "-m", "evalkit.backends.llamacpp_server", *(["--keep-eog"] if keep_eog else []),
+           "--model", model_path, "--logits_all", "true", "--host", "127.0.0.1",
            "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(threads), "--n_threads_batch", str(threads)]  # fmt: skip
     if overrides:
         cmd += ["--kv_overrides"] + [f"{k}={type(v).__name__}:{str(v).lower()}" for k, v in overrides.items()]
@@ -189,6 +194,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2, help="evalkit rounds before and again after lm-eval")
     ap.add_argument("--n-ctx", type=int, default=4096)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--keep-eog", action="store_true",
+                    help="the server returns a generated end-of-generation token, so lm-eval does not drop the "
+                         "continuation's last token as the generated one (see evalkit/backends/llamacpp_server.py)")
     ap.add_argument("--rescore", action="store_true", help="only recompute the agreement summary of the recorded --out file")
     args = ap.parse_args()
     if args.rescore:
@@ -214,7 +222,7 @@ def main() -> None:
                 print(f"evalkit {m}: {rounds[m][-1]['eval_s']:.1f} s", flush=True)
 
     evalkit_rounds()
-    server, url, server_cmd = start_server(path, overrides, args.threads, args.n_ctx, work / "server.log")
+    server, url, server_cmd = start_server(path, overrides, args.threads, args.n_ctx, work / "server.log", args.keep_eog)
     try:
         load_before = os.getloadavg()
         lm_wall, lm_seconds, lm_preds = run_lmeval(url, tasks, work, args.limit)
@@ -226,7 +234,7 @@ def main() -> None:
     evalkit_rounds()
 
     result = {"model": args.model, "subjects": args.subjects, "questions": n, "threads": args.threads, "host": host(),
-              "loadavg_at_lmeval_start": load_before, "server_command": " ".join(server_cmd),
+              "loadavg_at_lmeval_start": load_before, "server_command": " ".join(server_cmd), "keep_eog": args.keep_eog,
               "lmeval": {"wall_seconds": round(lm_wall, 1), "request_seconds": round(lm_seconds, 1),
                          "questions_per_s": n / lm_seconds, "questions_per_s_wall": n / lm_wall}}  # fmt: skip
     for m in modes:

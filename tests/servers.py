@@ -31,7 +31,11 @@ def free_port() -> int:
 
 
 class LlamaServer:
-    """``python -m llama_cpp.server`` on a free port; ``kill()`` (SIGKILL) and ``start()`` again."""
+    """llama-cpp-python's server on a free port; ``kill()`` (SIGKILL) and ``start()`` again.
+
+    Started through ``evalkit.backends.llamacpp_server`` (``llama_cpp.server`` with evalkit's repacking
+    guard): stock, it segfaults on its first multi-token batch on AVX-512 CPUs such as CI's.
+    """
 
     def __init__(self, model_path: Path, log_dir: Path, alias: str = "smollm2", api_key: str | None = None):
         self.model_path, self.alias, self.api_key = model_path, alias, api_key
@@ -44,7 +48,7 @@ class LlamaServer:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self, timeout: float = 180.0) -> LlamaServer:
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model_path), "--model_alias", self.alias,
+        cmd = [sys.executable, "-m", "evalkit.backends.llamacpp_server", "--model", str(self.model_path), "--model_alias", self.alias,
                "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "2048", "--n_threads", "1",
                "--n_threads_batch", "1", "--logits_all", "true"]  # fmt: skip
         if self.api_key:

@@ -1,6 +1,7 @@
 """The OpenAI-compatible backend against a real server: llama-cpp-python's own, with SmolLM2-135M.
 
-The server is started once for this module (``python -m llama_cpp.server ... --logits_all true``).
+The server is started once for this module (``python -m evalkit.backends.llamacpp_server ... --logits_all true``,
+which is ``llama_cpp.server`` with evalkit's repacking guard).
 Without a BOS override: llama-cpp-python's *echo* log-probabilities are shifted by one token
 for models that add no BOS (SmolLM2), but next-token log-probabilities are right, and the
 prompt tokens are then exactly those of evalkit's in-process backend.
