@@ -14,6 +14,12 @@ blank line. Both modes use the same backend object (same threads, context and ca
 ``--suite reasoning`` (or another generation suite) replaces GSM8K with evalkit's own requests for
 that suite: the prompts, stops, token limits and grammars ``evalkit run`` would send.
 
+``--kv-streams S`` is an experiment, not an evalkit option: the context is created with llama.cpp's
+non-unified KV cache (``kv_unified=False``, ``n_seq_max=S``), so every sequence has its own stream of
+``n_ctx / S`` cells and attends only over them, instead of over every used cell of one shared cache;
+the shared prefix is copied into each stream. evalkit's scheduler still counts room as if the cache
+were unified, so give ``--n-ctx`` at least S times the longest prompt plus its ``max_tokens``.
+
 Throughput = generated tokens / wall time (prompt processing included). Rounds alternate the
 modes; figures are medians. Greedy outputs of the two modes are compared token for token.
 
@@ -74,9 +80,28 @@ def run_mode(backend, reqs, mode: str) -> tuple[float, int, list[list[int]]]:
     return seconds, sum(r.completion_tokens for r in results), tokens
 
 
+def kv_streams(streams: int) -> None:
+    """Make every context created from now on use *streams* separate KV streams (see the module docstring)."""
+    import llama_cpp.llama_cpp as C
+
+    import evalkit.backends.llamacpp as backend
+
+    backend.MAX_SEQ = streams  # sequence ids, and the bound on live sequences (streams - 1)
+    create = C.llama_init_from_model
+
+    def init_from_model(model, params):
+        params.kv_unified, params.n_seq_max = False, streams
+        return create(model, params)
+
+    C.llama_init_from_model = init_from_model  # llama_cpp._internals looks it up at call time
+
+
 def bench_model(model: str, args) -> dict:
     from evalkit.backends.llamacpp import LlamaCppBackend
     from evalkit.models import resolve_model
+
+    if args.kv_streams:
+        kv_streams(args.kv_streams)
 
     b = LlamaCppBackend(resolve_model(model).path, threads=args.threads, n_ctx=args.n_ctx, n_parallel=args.parallel or None,
                         flash_attn=args.flash_attn)
@@ -117,6 +142,8 @@ def main() -> None:
     ap.add_argument("--n-ctx", type=int, default=8192)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--flash-attn", action="store_true", help="llama.cpp's flash attention (skips masked cells)")
+    ap.add_argument("--kv-streams", type=int, default=0,
+                    help="experiment: llama.cpp's non-unified KV cache with this many streams (module docstring)")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()

@@ -106,3 +106,25 @@ def test_generation_stops_probing_caps_larger_than_the_callers_batches():
     assert not backend.gen_tuner.done and backend.gen_tuner.cap == 32
     _Scheduler(backend, [None] * 16)  # batches of 16 can never fill 32 live sequences
     assert backend.gen_tuner.done and backend.gen_tuner.cap == 16
+
+
+def test_default_threads_counts_busy_cores_now_not_a_minute_ago(monkeypatch):
+    import os
+
+    import psutil
+
+    from evalkit.backends import llamacpp
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(psutil, "cpu_count", lambda *a, **k: 2)
+
+    def machine(load: float, percent: float) -> int:
+        monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+        monkeypatch.setattr(psutil, "cpu_percent", lambda interval=None, **k: percent)
+        return llamacpp.default_threads(sample_seconds=0.01)
+
+    assert machine(0.0, 100.0) == 2  # idle for the last minute: a momentary spike does not count
+    assert machine(1.1, 3.0) == 2  # a job just ended: the load average still says 1, the cores are free
+    assert machine(1.0, 50.0) == 1  # one core kept busy by another process
+    assert machine(6.0, 100.0) == 1  # oversubscribed: never fewer than one thread
+    assert llamacpp.default_threads(sample_seconds=0) == 1  # load 6 without a sample: the load average decides

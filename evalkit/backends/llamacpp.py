@@ -46,15 +46,19 @@ def _silence_llama_logs() -> None:
     C.llama_log_set(_LOG_CALLBACK, ctypes.c_void_p(0))
 
 
-def default_threads() -> int:
+def default_threads(sample_seconds: float = 0.2) -> int:
     """The cores that are free now: all of them on an idle machine, fewer while other processes keep them busy.
 
     llama.cpp's threads meet at a barrier after every operation of a forward pass. When
     another process holds one of their cores, the thread left running spins until the
     other is scheduled again: on this project's 2-core machine, shared with a load of
     about 6, two threads processed prompts at 16 tokens/s and one thread at 240 tokens/s.
-    So the default subtracts the 1-minute load average (rounded) from the core count,
-    and never goes below one. Pass ``threads`` (``--threads``) to choose yourself.
+    So the default subtracts the busy cores from the core count, and never goes below one.
+    Busy is the smaller of the 1-minute load average and the CPU use measured over
+    *sample_seconds* now (both rounded): the load average alone lags by a minute, so right
+    after another job ends it would still count that job's cores as taken; the sample alone
+    could miss a steady load that happens to pause. Pass ``threads`` (``--threads``) to
+    choose yourself.
     """
     try:
         cores = len(os.sched_getaffinity(0))
@@ -64,6 +68,10 @@ def default_threads() -> int:
         busy = int(os.getloadavg()[0] + 0.5)
     except OSError:  # pragma: no cover - no load average on this platform
         busy = 0
+    if busy and sample_seconds > 0:
+        import psutil
+
+        busy = min(busy, int(psutil.cpu_percent(interval=sample_seconds) / 100 * (psutil.cpu_count() or cores) + 0.5))
     return max(1, min(cores, cores - busy))
 
 
