@@ -7,8 +7,9 @@ prescribes), one request per answer choice. The server is started through
 (stock, the server segfaults on its first multi-token batch on this project's AVX-512
 machines) and, with ``--keep-eog``, returns a generated end-of-generation token instead of
 dropping it, which otherwise makes lm-eval read some log-likelihoods as exactly 0.0. Its
-MMLU task is lm-eval's own template pointed at the local CSVs (benchmarks/lmeval/mmlu_local.yaml.in). evalkit
-evaluates the same questions in-process through its choice task, twice per round:
+MMLU task is lm-eval's own template pointed at the local CSVs
+(benchmarks/lmeval/mmlu_local.yaml.in). evalkit evaluates the same questions in-process
+through its choice task, twice per round:
 
 * ``bos``: the model loaded with the server's overrides, so both see the same tokens
   (a BOS token first): predictions should agree exactly;
