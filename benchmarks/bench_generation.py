@@ -100,9 +100,6 @@ def bench_model(model: str, args) -> dict:
     from evalkit.backends.llamacpp import LlamaCppBackend
     from evalkit.models import resolve_model
 
-    if args.kv_streams:
-        kv_streams(args.kv_streams)
-
     b = LlamaCppBackend(resolve_model(model).path, threads=args.threads, n_ctx=args.n_ctx, n_parallel=args.parallel or None,
                         flash_attn=args.flash_attn)
     if args.suite:
@@ -147,6 +144,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
+    if args.kv_streams:
+        kv_streams(args.kv_streams)  # once: it wraps llama.cpp's context constructor for the whole process
     result = {"settings": {k: v for k, v in vars(args).items() if k != "out"}, "host": host()}
     for model in args.models:
         result[model] = bench_model(model, args)

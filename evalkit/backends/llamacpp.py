@@ -75,6 +75,21 @@ def default_threads(sample_seconds: float = 0.2) -> int:
     return max(1, min(cores, cores - busy))
 
 
+def with_extra_bufts(model_defaults, use_extra_bufts: bool):
+    """``llama_model_default_params`` with the CPU weight-repacking buffers set explicitly.
+
+    llama-cpp-python has no keyword for ``use_extra_bufts``; whatever builds its model
+    parameters from the returned function (``load_llama``, ``llamacpp_server``) gets it.
+    """
+
+    def model_params():
+        params = model_defaults()
+        params.use_extra_bufts = use_extra_bufts
+        return params
+
+    return model_params
+
+
 def load_llama(
     path: str | Path,
     *,
@@ -103,11 +118,7 @@ def load_llama(
     _silence_llama_logs()
     with _LOAD_LOCK:
         model_defaults, context_defaults = C.llama_model_default_params, C.llama_context_default_params
-
-        def model_params():
-            params = model_defaults()
-            params.use_extra_bufts = use_extra_bufts
-            return params
+        model_params = with_extra_bufts(model_defaults, use_extra_bufts)
 
         def context_params():
             params = context_defaults()

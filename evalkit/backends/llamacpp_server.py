@@ -37,6 +37,7 @@ def _arg(argv: list[str], name: str) -> str | None:
 def main(argv: list[str]) -> None:
     from llama_cpp import llama_cpp as C
 
+    from evalkit.backends.llamacpp import with_extra_bufts
     from evalkit.backends.safety import repack_allowed
 
     if "--keep-eog" in argv:
@@ -45,14 +46,7 @@ def main(argv: list[str]) -> None:
     model = _arg(argv, "--model")
     if model:  # without it llama_cpp.server prints its own usage error
         repack = repack_allowed(model, "auto", int(_arg(argv, "--n_threads") or 1))
-        defaults = C.llama_model_default_params
-
-        def model_params():
-            params = defaults()
-            params.use_extra_bufts = repack
-            return params
-
-        C.llama_model_default_params = model_params
+        C.llama_model_default_params = with_extra_bufts(C.llama_model_default_params, repack)
     sys.argv = [sys.argv[0], *argv]
     runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 
