@@ -110,6 +110,8 @@ class MeteredBackend:
         self.tg_tokens = 0
         self.tg_seconds = 0.0
         self.requests = 0
+        if hasattr(backend, "generate_iter"):  # only where the backend has it: callers test for it
+            self.generate_iter = self._generate_iter
 
     def score_choices(self, requests):
         t0 = time.perf_counter()
@@ -122,12 +124,21 @@ class MeteredBackend:
     def generate(self, requests):
         results = self._backend.generate(requests)
         for r in results:
-            if r.error or r.ttft_ms is None or r.completion_tokens < 2:
-                continue
-            self.tg_tokens += r.completion_tokens - 1
-            self.tg_seconds += max(r.latency_ms - r.ttft_ms, 0.0) / 1000.0
+            self._count(r)
         self.requests += len(requests)
         return results
+
+    def _generate_iter(self, requests):
+        self.requests += len(requests)
+        for i, r in self._backend.generate_iter(requests):
+            self._count(r)
+            yield i, r
+
+    def _count(self, r) -> None:
+        if r.error or r.ttft_ms is None or r.completion_tokens < 2:
+            return
+        self.tg_tokens += r.completion_tokens - 1
+        self.tg_seconds += max(r.latency_ms - r.ttft_ms, 0.0) / 1000.0
 
     def observed(self) -> dict:
         return {

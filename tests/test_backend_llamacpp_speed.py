@@ -17,6 +17,7 @@ import pytest
 from evalkit.backends.llamacpp import LlamaCppBackend
 from evalkit.backends.llamacpp_batch import LOGITS_ALL, Run
 from evalkit.backends.llamacpp_choice import shared_length
+from evalkit.backends.llamacpp_kv import STREAM_MIN_TOKENS
 from evalkit.prompt import build_body, build_prefix, continuations
 from evalkit.runner import RunConfig, SuiteSelection, plan
 from evalkit.types import ChoiceRequest, GenerateRequest
@@ -142,26 +143,63 @@ def _next_logits(backend, tokens):
     return backend._decoder.decode([Run(1, tokens, 0, LOGITS_ALL)])[0]
 
 
-def test_batched_greedy_generation_matches_one_at_a_time(smollm2_path, reference):
-    reqs = [GenerateRequest("", p, max_tokens=16, stop=("\n\n",)) for p in PROMPTS]
+def _assert_same_generations(reference, reqs, batched):
     one = []
     for r in reqs:
         one.append((reference.generate([r])[0], reference.last_generated[0]))
+    results = batched.generate(reqs)
+    for r, res, toks, (ref_res, ref_toks) in zip(reqs, results, batched.last_generated, one):
+        assert res.error is None and res.finish_reason in ("stop", "length")
+        if toks == ref_toks:
+            assert res.text == ref_res.text
+            continue
+        k = _lcp(toks, ref_toks)  # first step where they differ: it must be a near-tie of the model
+        prompt = reference.tokenize(r.body)
+        logits = _next_logits(reference, prompt + ref_toks[:k] if k else prompt)[-1]
+        gap = abs(float(logits[ref_toks[k]]) - float(logits[toks[k]])) if k < min(len(toks), len(ref_toks)) else 0.0
+        assert gap < NEAR_TIE_LOGIT, f"outputs diverge at token {k} although the logit gap is {gap:.2f}"
+    return results
+
+
+def test_batched_greedy_generation_matches_one_at_a_time(smollm2_path, reference):
+    reqs = [GenerateRequest("", p, max_tokens=16, stop=("\n\n",)) for p in PROMPTS]
     batched = LlamaCppBackend(smollm2_path, n_parallel=4, threads=1, repack="off")
     try:
-        results = batched.generate(reqs)
-        for r, res, toks, (ref_res, ref_toks) in zip(reqs, results, batched.last_generated, one):
-            assert res.error is None and res.finish_reason in ("stop", "length")
-            if toks == ref_toks:
-                assert res.text == ref_res.text
-                continue
-            k = _lcp(toks, ref_toks)  # first step where they differ: it must be a near-tie of the model
-            prompt = reference.tokenize(r.body)
-            logits = _next_logits(reference, prompt + ref_toks[:k] if k else prompt)[-1]
-            gap = abs(float(logits[ref_toks[k]]) - float(logits[toks[k]])) if k < min(len(toks), len(ref_toks)) else 0.0
-            assert gap < NEAR_TIE_LOGIT, f"outputs diverge at token {k} although the logit gap is {gap:.2f}"
+        _assert_same_generations(reference, reqs, batched)
+        assert batched._streams is None  # short answers stay on the unified cache
     finally:
         batched.close()
+
+
+@pytest.mark.parametrize("model", ["smollm2", "gemma"])
+def test_long_generations_on_per_sequence_streams_match_one_at_a_time(model, request):
+    """max_tokens >= STREAM_MIN_TOKENS: the sequences decode on a second context with one KV stream each
+    (Gemma 3's cache is two caches, global and sliding-window, each with its streams)."""
+    path = request.getfixturevalue(f"{model}_path")
+    reqs = [GenerateRequest("Continue the text.\n", p, max_tokens=STREAM_MIN_TOKENS) for p in PROMPTS[:3]]
+    reference = LlamaCppBackend(path, n_parallel=1, threads=1, repack="off")
+    batched = LlamaCppBackend(path, n_parallel=len(reqs), threads=1, repack="off")
+    try:
+        results = _assert_same_generations(reference, reqs, batched)
+        kv = batched._streams
+        assert kv is not None and kv.streams and kv.seqs == len(reqs) + 1 and kv.per_seq >= STREAM_MIN_TOKENS
+        assert sum(r.completion_tokens for r in results) > len(reqs) * 32  # long enough for the streams to matter
+        again = batched.generate(reqs)  # the streams context is kept, and a second call starts clean
+        assert batched._streams is kv and [r.text for r in again] == [r.text for r in results]
+    finally:
+        reference.close()
+        batched.close()
+
+
+def test_results_come_back_as_each_generation_finishes(reference):
+    reqs = [GenerateRequest("", "Once upon a time,", max_tokens=STREAM_MIN_TOKENS),
+            GenerateRequest("", "Count: 1, 2, 3,", max_tokens=3)]  # fmt: skip
+    fast = LlamaCppBackend(reference.model_path, n_parallel=2, threads=1, repack="off")
+    try:
+        order = [(i, res.completion_tokens) for i, res in fast.generate_iter(reqs)]
+    finally:
+        fast.close()
+    assert [i for i, _ in order] == [1, 0] and order[0][1] == 3 and order[1][1] > 3
 
 
 def test_stop_conditions_per_sequence(reference):

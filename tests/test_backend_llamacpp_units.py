@@ -97,15 +97,30 @@ def test_cap_tuner_ends_its_search_when_the_context_cannot_hold_the_cap():
 def test_generation_stops_probing_caps_larger_than_the_callers_batches():
     from types import SimpleNamespace
 
-    from evalkit.backends.llamacpp_generate import CapTuner, _Scheduler
+    from evalkit.backends.llamacpp_generate import tuner_for
 
-    backend = SimpleNamespace(adaptive_parallel=True, gen_tuner=CapTuner(32, window=1), n_parallel=32)
+    backend = SimpleNamespace(adaptive_parallel=True, gen_tuners={}, gen_tuner=None, n_parallel=32)
+    tuner = tuner_for(backend, "unified", 32, 16)
+    tuner.window = 1
     for cap, rate in ((1, 70), (2, 50), (4, 90), (8, 100), (16, 120)):
-        backend.gen_tuner.observe(cap, cap / rate)
-    _Scheduler(backend, [None])  # a single request says nothing about the caller's batch size
-    assert not backend.gen_tuner.done and backend.gen_tuner.cap == 32
-    _Scheduler(backend, [None] * 16)  # batches of 16 can never fill 32 live sequences
-    assert backend.gen_tuner.done and backend.gen_tuner.cap == 16
+        tuner.observe(cap, cap / rate)
+    assert tuner_for(backend, "unified", 32, 1) is tuner  # kept across calls; one request says nothing about batch size
+    assert not tuner.done and tuner.cap == 32
+    tuner_for(backend, "unified", 32, 16)  # calls of 16 requests can never fill 32 live sequences
+    assert tuner.done and tuner.cap == 16
+
+
+def test_long_generations_get_per_sequence_streams_within_the_cell_budget():
+    from evalkit.backends.llamacpp_kv import STREAM_CELLS_MAX, stream_shape
+
+    assert stream_shape(need=480, budget=384, live=16, n_ctx=4096) == (16, 512)  # 15 live beside the prefix's stream
+    assert stream_shape(need=480, budget=384, live=5, n_ctx=4096) == (6, 512)  # no more streams than requests
+    assert stream_shape(need=480, budget=384, live=16, n_ctx=32768) == (17, 512)  # a larger n_ctx, a larger budget
+    assert stream_shape(need=130, budget=32, live=16, n_ctx=4096) is None  # short answers: the unified cache
+    assert stream_shape(need=480, budget=384, live=1, n_ctx=4096) is None  # one sequence: nothing to separate
+    seqs, per_seq = stream_shape(need=1500, budget=256, live=16, n_ctx=4096)
+    assert per_seq == 1536 and seqs * per_seq <= STREAM_CELLS_MAX and seqs == 5
+    assert stream_shape(need=3000, budget=256, live=16, n_ctx=4096) is None  # not even two beside the prefix
 
 
 def test_default_threads_counts_busy_cores_now_not_a_minute_ago(monkeypatch):

@@ -15,12 +15,12 @@ import ctypes
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from evalkit.backends.llamacpp_batch import LOGITS_LAST, LOGITS_NONE, BatchDecoder, Run
+from evalkit.backends.llamacpp_kv import KVCache, open_streams
 from evalkit.backends.safety import repack_allowed
 from evalkit.errors import BackendUnavailable, ModelError
 from evalkit.types import ChoiceRequest, ChoiceResult, GenerateRequest, GenerateResult
@@ -147,7 +147,8 @@ def load_llama(
 
 
 class LlamaCppBackend:
-    """Runs a GGUF model in this process, several sequences at a time on one unified KV cache.
+    """Runs a GGUF model in this process, several sequences at a time on one unified KV cache
+    (and, for long generations, on per-sequence KV streams: ``llamacpp_kv``).
 
     Sequence 0 holds the tokens of the latest prompt, so a prefix shared by consecutive
     requests (the few-shot prefix of a subject) is decoded once. Multiple-choice
@@ -185,7 +186,8 @@ class LlamaCppBackend:
         # number fixes it (and bounds question batching and parallel continuations either way).
         self.adaptive_parallel = n_parallel is None
         self.n_parallel = max(1, min(int(n_parallel or DEFAULT_PARALLEL), MAX_SEQ - 1))
-        self.gen_tuner = None  # llamacpp_generate.CapTuner: what it measured is kept for later generate() calls
+        self.gen_tuners: dict = {}  # llamacpp_generate.CapTuner per KV cache kind, kept for later generate() calls
+        self.gen_tuner = None  # the one the latest generate() call used
         self.n_seq_max = MAX_SEQ
         self.batch_questions = batch_questions
         self.flash_attn = flash_attn
@@ -196,13 +198,13 @@ class LlamaCppBackend:
         self.load_seconds = time.perf_counter() - t0
         self.n_ctx = self.llm.n_ctx()
         self.n_vocab = self.llm.n_vocab()
-        self._ctx = self.llm._ctx.ctx
-        self._mem = C.llama_get_memory(self._ctx)
         self._vocab = C.llama_model_get_vocab(self.llm._model.model)
-        self._decoder = BatchDecoder(C, self._ctx, n_batch, self.n_vocab)
-        self._cached: list[int] = []  # tokens whose KV is in sequence 0
+        self.kv = KVCache(C, self.llm._ctx.ctx, n_ctx=self.n_ctx, n_batch=n_batch, n_vocab=self.n_vocab, seqs=self.n_seq_max)
+        self._ctx, self._mem, self._decoder = self.kv.ctx, self.kv.mem, self.kv.decoder  # the unified cache's
+        self._streams: KVCache | None = None  # per-sequence streams for long generations, made on first use
         self._piece_buf = ctypes.create_string_buffer(256)
         self.last_generated: list[list[int]] = []  # token ids of the latest generate() call, per request
+        self.last_shape: dict = {}  # the latest generate() call's KV cache ("unified" or "streams") and most live sequences
 
     # -- settings that change results (part of every stored item's key) ------------------------
     @property
@@ -246,31 +248,27 @@ class LlamaCppBackend:
     def is_eog(self, token: int) -> bool:
         return bool(self._C.llama_vocab_is_eog(self._vocab, token))
 
-    # -- sequence 0: the shared prefix -----------------------------------------------------------
+    # -- sequence 0 of the unified cache: the shared prefix ----------------------------------------
     def hold_prefix(self, tokens: list[int], want_logits: bool = False) -> np.ndarray | None:
-        """Make sequence 0 hold exactly *tokens*, reusing the longest common prefix already there.
-
-        With *want_logits* at least the last token is decoded and its logits returned.
-        """
-        if len(tokens) > self.n_ctx:
-            raise ValueError(f"prompt of {len(tokens)} tokens exceeds the context of {self.n_ctx}")
-        limit = min(len(self._cached), len(tokens) - (1 if want_logits else 0))
-        n = 0
-        while n < limit and self._cached[n] == tokens[n]:
-            n += 1
-        self._C.llama_memory_seq_rm(self._mem, 0, n, -1)
-        self._cached = self._cached[:n]
-        new = tokens[n:]
-        rows = self._decoder.decode([Run(0, new, n, LOGITS_LAST if want_logits else LOGITS_NONE)]) if new else {}
-        self._cached = list(tokens)
-        return rows[0][-1] if want_logits else None
+        """Make sequence 0 hold exactly *tokens*, reusing the longest common prefix already there."""
+        return self.kv.hold_prefix(tokens, want_logits)
 
     def fork(self, seq: int, src: int = 0) -> None:
         """Let *seq* see every cell of *src* (no copy: the unified cache tags the cells)."""
-        self._C.llama_memory_seq_cp(self._mem, src, seq, -1, -1)
+        self.kv.fork(seq, src)
 
     def drop(self, seq: int) -> None:
-        self._C.llama_memory_seq_rm(self._mem, seq, -1, -1)
+        self.kv.drop(seq)
+
+    def streams(self, seqs: int, per_seq: int) -> KVCache:
+        """A per-sequence KV cache with at least *seqs* streams of *per_seq* cells (kept for later calls)."""
+        s = self._streams
+        if s is None or s.seqs < seqs or s.per_seq < per_seq:
+            if s is not None:
+                s.close()
+                self._streams = None
+            self._streams = open_streams(self.llm, self._C, seqs=seqs, per_seq=per_seq, n_batch=self.n_batch, n_vocab=self.n_vocab)
+        return self._streams
 
     # -- requests ---------------------------------------------------------------------------
     def score_choices(self, requests: Sequence[ChoiceRequest]) -> list[ChoiceResult]:
@@ -287,14 +285,22 @@ class LlamaCppBackend:
 
         return generate(self, requests)
 
+    def generate_iter(self, requests: Sequence[GenerateRequest]) -> Iterator[tuple[int, GenerateResult]]:
+        """As :meth:`generate`, yielding (request index, result) as each request finishes."""
+        from evalkit.backends.llamacpp_generate import generate_iter
+
+        return generate_iter(self, requests)
+
     def reset(self) -> None:
-        self._C.llama_memory_clear(self._mem, True)
-        self._cached = []
+        self.kv.reset()
 
     def close(self) -> None:
-        if getattr(self, "_decoder", None) is not None:
-            self._decoder.close()
-            self._decoder = None
+        if getattr(self, "_streams", None) is not None:
+            self._streams.close()
+            self._streams = None
+        if getattr(self, "kv", None) is not None:
+            self.kv.close()
+            self.kv = self._decoder = None
         if getattr(self, "llm", None) is not None:
             self.llm.close()
             self.llm = None

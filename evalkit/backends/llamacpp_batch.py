@@ -4,8 +4,9 @@ A *run* is a stretch of tokens of one sequence at consecutive positions. Runs of
 several sequences are packed into ``llama_batch`` calls of up to ``n_batch``
 tokens (each token tagged with its own sequence id), so a few dozen question
 suffixes, or one new token of each of 16 generations, cost one forward pass.
-The KV cache is unified: ``llama_memory_seq_cp`` only tags the shared prefix's
-cells with more sequence ids, it copies nothing.
+In the unified KV cache ``llama_memory_seq_cp`` only tags the shared prefix's
+cells with more sequence ids, it copies nothing; between per-sequence streams it
+copies the stream (``llamacpp_kv``).
 """
 
 from __future__ import annotations

@@ -9,21 +9,28 @@ slot for the next request at once. A token depends only on its own sequence, so
 greedy output matches decoding the requests one at a time (up to llama.cpp's
 batch-shape rounding, see docs/speed.md).
 
-How many sequences are live at once is measured, not assumed (:class:`CapTuner`),
-unless the backend was given a fixed ``n_parallel``.
+Requests that may generate many tokens run on per-sequence KV streams instead of
+the unified cache, so that a long sequence's attention does not cover every other
+sequence's cells (``llamacpp_kv``). Results are handed back as each request finishes
+(:func:`generate_iter`), so a caller can store them and keep the batch full across a
+whole subset. How many sequences are live at once is measured, not assumed
+(:class:`CapTuner`) on the unified cache, unless the backend was given a fixed
+``n_parallel``; on streams every stream is live, since there a pass only gets faster
+with more sequences.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from evalkit.backends.llamacpp_batch import LOGITS_LAST, LOGITS_NONE, Run
 from evalkit.backends.llamacpp_choice import shared_length
+from evalkit.backends.llamacpp_kv import stream_shape
 from evalkit.backends.llamacpp_sampling import TokenSampler
 from evalkit.types import GenerateRequest, GenerateResult
 
@@ -91,23 +98,34 @@ class CapTuner:
             self.cap, self.done = self.best, True
 
 
+def tuner_for(backend, mode: str, limit: int, n_requests: int) -> CapTuner | None:
+    """The backend's tuner for *mode* ("unified" or "streams"), kept across calls; None with a fixed n_parallel."""
+    if not backend.adaptive_parallel:
+        return None
+    t = backend.gen_tuners.get(mode)
+    if t is None:
+        t = backend.gen_tuners[mode] = CapTuner(limit)
+    if not t.done and 2 <= n_requests < t.cap and t.cap // 2 in t.rates:
+        t.unreachable()  # the caller sends fewer requests at a time than the next cap to try
+    backend.gen_tuner = t  # the latest one used, for reports
+    return t
+
+
 class _Scheduler:
     def __init__(self, backend, requests: Sequence[GenerateRequest]):
         self.b, self.requests = backend, requests
+        self.kv = backend.kv
         self.results: list[GenerateResult | None] = [None] * len(requests)
+        self.done: deque[int] = deque()  # finished requests not yet handed to the caller
         self.tokens: list[list[int]] = [[] for _ in requests]
         self.prompts: dict[int, list[int]] = {}
         self.pending: deque[int] = deque()
         self.active: list[_Slot] = []
-        self.free = list(range(1, backend.n_parallel + 1))
+        self.free: list[int] = []
         self.reserved = 0
         self.shared: list[int] = []
-        if backend.adaptive_parallel and backend.gen_tuner is None:  # kept on the backend across calls
-            backend.gen_tuner = CapTuner(backend.n_parallel)
-        self.tuner: CapTuner | None = backend.gen_tuner
-        t = self.tuner
-        if t is not None and not t.done and 2 <= len(requests) < t.cap and t.cap // 2 in t.rates:
-            t.unreachable()  # the caller sends fewer requests at a time than the next cap to try
+        self.tuner: CapTuner | None = None
+        self.live_peak = 0  # the most sequences live at once
         self.room_blocked = False  # the last admission stopped for lack of KV cells, with requests waiting
 
     # -- setup -----------------------------------------------------------------------------------
@@ -118,7 +136,7 @@ class _Scheduler:
             if len(prompt) > b.n_ctx:
                 self._fail(i, len(prompt), f"prompt of {len(prompt)} tokens exceeds the context of {b.n_ctx}")
             elif req.max_tokens <= 0 or len(prompt) == b.n_ctx:
-                self.results[i] = GenerateResult("", len(prompt), 0, 0.0, None, "length")
+                self._set(i, GenerateResult("", len(prompt), 0, 0.0, None, "length"))
             else:
                 self.prompts[i] = prompt
                 self.pending.append(i)
@@ -126,19 +144,47 @@ class _Scheduler:
             first = self.requests[self.pending[0]].prefix
             n = shared_length(b.tokenize(first), list(self.prompts.values()))
             self.shared = self.prompts[self.pending[0]][:n]
+        self._choose_cache()
+
+    def _choose_cache(self) -> None:
+        """Unified cache, or per-sequence streams when many live sequences may grow long (llamacpp_kv)."""
+        b, limit = self.b, self.b.n_parallel
+        shape = None
+        if len(self.prompts) > 1 and limit > 1:
+            budgets = [min(self.requests[i].max_tokens, b.n_ctx - len(p)) for i, p in self.prompts.items()]
+            need = max(len(p) + k for p, k in zip(self.prompts.values(), budgets))
+            shape = stream_shape(need, max(budgets), limit, b.n_ctx)
+        if shape is not None:  # every stream live: on streams a pass's rate only rises with more (bench_passes.py)
+            seqs, per_seq = shape
+            self.kv = b.streams(min(seqs, len(self.prompts) + 1), per_seq)
+            self.free = list(range(1, self.kv.seqs))
+            b.gen_tuner = None
+            return
+        self.free = list(range(1, min(self.kv.seqs - 1, b.n_parallel) + 1))
+        self.tuner = tuner_for(b, "unified", limit, len(self.prompts))
+
+    def _set(self, i: int, result: GenerateResult) -> None:
+        self.results[i] = result
+        self.done.append(i)
 
     def _fail(self, i: int, n_prompt: int, error: str, t0: float | None = None) -> None:
         ms = (time.perf_counter() - t0) * 1000 if t0 else 0.0
-        self.results[i] = GenerateResult("", n_prompt, 0, ms, error=error)
+        self._set(i, GenerateResult("", n_prompt, 0, ms, error=error))
 
     # -- the loop --------------------------------------------------------------------------------
-    def run(self) -> list[GenerateResult]:
+    def run(self) -> Iterator[tuple[int, GenerateResult]]:
+        """Yield (request index, result) as each request finishes."""
         self.prepare()
         prefix_ready = False
-        while self.pending or self.active:
+        while self.pending or self.active or self.done:
+            while self.done:
+                i = self.done.popleft()
+                yield i, self.results[i]
+            if not (self.pending or self.active):
+                break
             try:
                 if not prefix_ready:
-                    self.b.hold_prefix(self.shared)
+                    self.kv.hold_prefix(self.shared)
                     prefix_ready = True
                 self._admit()
                 self._step()
@@ -149,9 +195,8 @@ class _Scheduler:
                 while not victims and self.pending:  # nothing live to blame: the shared prefix itself failed
                     i = self.pending.popleft()
                     self._fail(i, len(self.prompts[i]), str(exc))
-                self.b.reset()
+                self.kv.reset()
                 prefix_ready = False
-        return self.results  # type: ignore[return-value]
 
     def _admit(self) -> None:
         b, n_shared = self.b, len(self.shared)
@@ -161,7 +206,7 @@ class _Scheduler:
             prompt, req = self.prompts[i], self.requests[i]
             budget = min(req.max_tokens, b.n_ctx - len(prompt))
             cells = len(prompt) - n_shared + budget
-            if self.active and n_shared + self.reserved + cells > b.n_ctx:
+            if self.active and not self.kv.fits(n_shared, self.reserved, cells):
                 self.room_blocked = True
                 return
             self.pending.popleft()
@@ -171,33 +216,39 @@ class _Scheduler:
                 self._fail(i, len(prompt), str(exc))
                 continue
             seq = self.free.pop(0)
-            b.fork(seq)
+            self.kv.fork(seq)
             self.active.append(_Slot(i, req, prompt, seq, prompt[n_shared:], n_shared, budget, cells, sampler))
+            self.live_peak = max(self.live_peak, len(self.active))
             self.reserved += cells
 
     def _cap(self) -> int:
-        return self.tuner.cap if self.tuner is not None else self.b.n_parallel
+        return self.tuner.cap if self.tuner is not None else len(self.free) + len(self.active)
 
     def _step(self) -> None:
-        """One forward pass: each generating sequence's newest token first, then prompt chunks."""
-        room, runs, slots = self.b.n_batch, [], []
-        ordered = sorted(self.active, key=lambda s: len(s.feed) > 1 or not s.out)
-        for slot in ordered:
+        """One forward pass: each generating sequence's newest token first, then prompt chunks as room allows.
+
+        The batch itself is laid out in sequence order: llama.cpp's streams context ran a pass of
+        15 one-token runs at 198 tokens/s in sequence order and at 112 in shuffled order
+        (docs/speed.md).
+        """
+        room, slots = self.b.n_batch, []
+        for slot in sorted(self.active, key=lambda s: len(s.feed) > 1 or not s.out):
             if room == 0:
                 break
             take = min(room, len(slot.feed))
-            runs.append(Run(slot.seq, slot.feed[:take], slot.pos, LOGITS_LAST if take == len(slot.feed) else LOGITS_NONE))
             slots.append((slot, take))
             room -= take
+        slots.sort(key=lambda st: st[0].seq)
+        runs = [Run(s.seq, s.feed[:k], s.pos, LOGITS_LAST if k == len(s.feed) else LOGITS_NONE) for s, k in slots]
         t0 = time.perf_counter()
-        rows = self.b._decoder.step(runs)
+        rows = self.kv.decoder.step(runs)
         tuner = self.tuner
         if tuner is not None and not tuner.done and all(len(r.tokens) == 1 for r in runs):
             if len(runs) == tuner.cap:
                 tuner.observe(len(rows), time.perf_counter() - t0)
             elif self.room_blocked:
                 tuner.unreachable()
-        C, ctx, n_vocab = self.b._C, self.b._ctx, self.b.n_vocab
+        C, ctx, n_vocab = self.b._C, self.kv.ctx, self.b.n_vocab
         for r, (slot, take) in enumerate(slots):
             slot.pos += take
             slot.feed = slot.feed[take:]
@@ -228,7 +279,7 @@ class _Scheduler:
 
     def _finish(self, slot: _Slot, error: str | None = None) -> None:
         self.active.remove(slot)
-        self.b.drop(slot.seq)
+        self.kv.drop(slot.seq)
         slot.sampler.close()
         self.free.append(slot.seq)
         self.free.sort()
@@ -236,13 +287,21 @@ class _Scheduler:
         ms = (time.perf_counter() - slot.t0) * 1000
         self.tokens[slot.index] = list(slot.out)
         if error:
-            self.results[slot.index] = GenerateResult("", len(slot.prompt), len(slot.out), ms, slot.ttft, "error", error)
+            self._set(slot.index, GenerateResult("", len(slot.prompt), len(slot.out), ms, slot.ttft, "error", error))
         else:
-            self.results[slot.index] = GenerateResult(slot.text, len(slot.prompt), len(slot.out), ms, slot.ttft, slot.finish)
+            self._set(slot.index, GenerateResult(slot.text, len(slot.prompt), len(slot.out), ms, slot.ttft, slot.finish))
+
+
+def generate_iter(backend, requests: Sequence[GenerateRequest]) -> Iterator[tuple[int, GenerateResult]]:
+    """Yield (request index, result) in the order requests finish; ``backend.last_generated`` is set at the end."""
+    scheduler = _Scheduler(backend, requests)
+    yield from scheduler.run()
+    backend.last_generated = scheduler.tokens
+    backend.last_shape = {"cache": "streams" if scheduler.kv.streams else "unified", "live_peak": scheduler.live_peak}
 
 
 def generate(backend, requests: Sequence[GenerateRequest]) -> list[GenerateResult]:
-    scheduler = _Scheduler(backend, requests)
-    results = scheduler.run()
-    backend.last_generated = scheduler.tokens
-    return results
+    results: list[GenerateResult | None] = [None] * len(requests)
+    for i, res in generate_iter(backend, requests):
+        results[i] = res
+    return results  # type: ignore[return-value]

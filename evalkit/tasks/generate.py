@@ -9,7 +9,7 @@ from evalkit.store import ItemRow
 from evalkit.tasks.summary import details_of, summarize_rows
 from evalkit.types import GenerateRequest
 
-BATCH = 16  # requests per backend call (the most that decode together) and per batch of rows sent to the store
+BATCH = 16  # rows per batch sent to the store (and requests per call to a backend without generate_iter)
 
 
 class GenerateTask:
@@ -36,9 +36,20 @@ class GenerateTask:
         from evalkit.scorers import build_scorers
 
         scorers = build_scorers(job.suite)
+        b = backend.get()
+        if hasattr(b, "generate_iter"):  # the whole subset in one call, so the batch stays full; stored as items finish
+            rows = []
+            for k, res in b.generate_iter([self.request(job, i) for i in indices]):
+                rows.append(self._row(job, indices[k], res, scorers))
+                if len(rows) == BATCH:
+                    yield rows
+                    rows = []
+            if rows:
+                yield rows
+            return
         for lo in range(0, len(indices), BATCH):
             idx = indices[lo : lo + BATCH]
-            results = backend.get().generate([self.request(job, i) for i in idx])
+            results = b.generate([self.request(job, i) for i in idx])
             yield [self._row(job, i, res, scorers) for i, res in zip(idx, results)]
 
     def summarize(self, job, stored: list[dict]) -> list[dict]:
