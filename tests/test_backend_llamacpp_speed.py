@@ -202,6 +202,21 @@ def test_results_come_back_as_each_generation_finishes(reference):
     assert [i for i, _ in order] == [1, 0] and order[0][1] == 3 and order[1][1] > 3
 
 
+def test_a_caller_that_stops_early_leaves_a_clean_cache(reference):
+    """Abandoning generate_iter mid-call (the store failed, an interrupt) drops the live sequences,
+    so the next call, on the unified cache here, sees no stale cells of theirs."""
+    reqs = [GenerateRequest("", p, max_tokens=16) for p in PROMPTS]
+    fast = LlamaCppBackend(reference.model_path, n_parallel=4, threads=1, repack="off")
+    try:
+        clean = [r.text for r in fast.generate(reqs)]
+        it = fast.generate_iter([GenerateRequest("", "Count: 1, 2,", max_tokens=1)] + reqs)
+        assert next(it)[0] == 0  # the one-token request finishes after the first pass; three others are live
+        it.close()
+        assert [r.text for r in fast.generate(reqs)] == clean
+    finally:
+        fast.close()
+
+
 def test_stop_conditions_per_sequence(reference):
     reqs = [
         GenerateRequest("", "Count: 1, 2, 3,", max_tokens=40, stop=(" 6",)),

@@ -99,7 +99,8 @@ class CapTuner:
 
 
 def tuner_for(backend, mode: str, limit: int, n_requests: int) -> CapTuner | None:
-    """The backend's tuner for *mode* ("unified" or "streams"), kept across calls; None with a fixed n_parallel."""
+    """The backend's tuner for the kind of KV cache *mode* (only "unified" uses one), kept across calls;
+    None with a fixed n_parallel."""
     if not backend.adaptive_parallel:
         return None
     t = backend.gen_tuners.get(mode)
@@ -277,6 +278,14 @@ class _Scheduler:
             slot.feed = [tok]
         slot.text = text
 
+    def abandon(self) -> None:
+        """Drop every live sequence and free its sampler; pending requests get no result."""
+        for slot in list(self.active):
+            self.active.remove(slot)
+            self.kv.drop(slot.seq)
+            slot.sampler.close()
+        self.pending.clear()
+
     def _finish(self, slot: _Slot, error: str | None = None) -> None:
         self.active.remove(slot)
         self.kv.drop(slot.seq)
@@ -295,7 +304,10 @@ class _Scheduler:
 def generate_iter(backend, requests: Sequence[GenerateRequest]) -> Iterator[tuple[int, GenerateResult]]:
     """Yield (request index, result) in the order requests finish; ``backend.last_generated`` is set at the end."""
     scheduler = _Scheduler(backend, requests)
-    yield from scheduler.run()
+    try:
+        yield from scheduler.run()
+    finally:
+        scheduler.abandon()  # the caller stopped early (an error, an interrupt): leave no sequence in the cache
     backend.last_generated = scheduler.tokens
     backend.last_shape = {"cache": "streams" if scheduler.kv.streams else "unified", "live_peak": scheduler.live_peak}
 
