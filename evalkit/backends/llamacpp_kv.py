@@ -8,9 +8,10 @@ choice and short generations use.
 
 *Streams* (a second context on the same weights, ``kv_unified=False``): each sequence has a
 stream of its own ``per_seq`` cells and attends only over them; forking copies the prefix's
-stream. Long generations use it: with 16 live SmolLM2-135M sequences of about 520 cells
-each, a pass over the unified cache ran at 83 tokens/s, no faster than one sequence, and
-over streams at 159 tokens/s (docs/speed.md, "Per-sequence KV streams").
+stream. Long generations use it: with 16 live SmolLM2-135M sequences of 494 cells each, a
+pass over the unified cache ran at 86.3 tokens/s, no faster than one sequence, and over
+streams at 174.4 tokens/s (benchmarks/bench_passes.py; docs/speed.md, "Per-sequence KV
+streams in the product").
 """
 
 from __future__ import annotations
