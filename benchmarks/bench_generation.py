@@ -105,7 +105,7 @@ def bench_model(model: str, args) -> dict:
                 rates[mode].append(generated / seconds)
                 print(f"{model} {mode}: {generated} tokens in {seconds:.1f} s = {rates[mode][-1]:.1f} tok/s", flush=True)
                 if mode != "one":
-                    tuners[mode] = (b.gen_tuner, dict(b.last_shape))
+                    tuners[mode] = (b.gen_tuner if b.last_shape["cache"] == "unified" else None, dict(b.last_shape))
     finally:
         b.close()
     n = sum(len(g) for g in groups)

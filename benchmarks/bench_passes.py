@@ -59,12 +59,13 @@ def main() -> None:
     args = ap.parse_args()
 
     from evalkit.backends.llamacpp import LlamaCppBackend
+    from evalkit.backends.llamacpp_kv import round_cells
     from evalkit.models import resolve_model
 
     top = max(args.live)
     b = LlamaCppBackend(resolve_model(args.model).path, threads=args.threads, n_ctx=16384, n_parallel=top)
     prompt = b.tokenize(PROMPT)[:96]
-    per_seq = -(-(len(prompt) + max(args.grown) + args.passes + 3) // 256) * 256
+    per_seq = round_cells(len(prompt) + max(args.grown) + args.passes + 3)
     caches = {"unified": b.kv, "streams": b.streams(top + 1, per_seq)}
     rows = []
     try:

@@ -99,14 +99,14 @@ def test_generation_stops_probing_caps_larger_than_the_callers_batches():
 
     from evalkit.backends.llamacpp_generate import tuner_for
 
-    backend = SimpleNamespace(adaptive_parallel=True, gen_tuners={}, gen_tuner=None, n_parallel=32)
-    tuner = tuner_for(backend, "unified", 32, 16)
+    backend = SimpleNamespace(adaptive_parallel=True, gen_tuner=None, n_parallel=32)
+    tuner = tuner_for(backend, 32, 16)
     tuner.window = 1
     for cap, rate in ((1, 70), (2, 50), (4, 90), (8, 100), (16, 120)):
         tuner.observe(cap, cap / rate)
-    assert tuner_for(backend, "unified", 32, 1) is tuner  # kept across calls; one request says nothing about batch size
+    assert tuner_for(backend, 32, 1) is tuner  # kept across calls; one request says nothing about batch size
     assert not tuner.done and tuner.cap == 32
-    tuner_for(backend, "unified", 32, 16)  # calls of 16 requests can never fill 32 live sequences
+    tuner_for(backend, 32, 16)  # calls of 16 requests can never fill 32 live sequences
     assert tuner.done and tuner.cap == 16
 
 

@@ -186,8 +186,7 @@ class LlamaCppBackend:
         # number fixes it (and bounds question batching and parallel continuations either way).
         self.adaptive_parallel = n_parallel is None
         self.n_parallel = max(1, min(int(n_parallel or DEFAULT_PARALLEL), MAX_SEQ - 1))
-        self.gen_tuners: dict = {}  # llamacpp_generate.CapTuner per KV cache kind, kept for later generate() calls
-        self.gen_tuner = None  # the one the latest generate() call used
+        self.gen_tuner = None  # llamacpp_generate.CapTuner for the unified cache: what it measured is kept for later calls
         self.n_seq_max = MAX_SEQ
         self.batch_questions = batch_questions
         self.flash_attn = flash_attn

@@ -98,17 +98,15 @@ class CapTuner:
             self.cap, self.done = self.best, True
 
 
-def tuner_for(backend, mode: str, limit: int, n_requests: int) -> CapTuner | None:
-    """The backend's tuner for the kind of KV cache *mode* (only "unified" uses one), kept across calls;
-    None with a fixed n_parallel."""
+def tuner_for(backend, limit: int, n_requests: int) -> CapTuner | None:
+    """The backend's tuner for the unified cache, kept across calls; None with a fixed n_parallel."""
     if not backend.adaptive_parallel:
         return None
-    t = backend.gen_tuners.get(mode)
+    t = backend.gen_tuner
     if t is None:
-        t = backend.gen_tuners[mode] = CapTuner(limit)
+        t = backend.gen_tuner = CapTuner(limit)
     if not t.done and 2 <= n_requests < t.cap and t.cap // 2 in t.rates:
         t.unreachable()  # the caller sends fewer requests at a time than the next cap to try
-    backend.gen_tuner = t  # the latest one used, for reports
     return t
 
 
@@ -152,17 +150,20 @@ class _Scheduler:
         b, limit = self.b, self.b.n_parallel
         shape = None
         if len(self.prompts) > 1 and limit > 1:
-            budgets = [min(self.requests[i].max_tokens, b.n_ctx - len(p)) for i, p in self.prompts.items()]
+            budgets = [self._budget(i) for i in self.prompts]
             need = max(len(p) + k for p, k in zip(self.prompts.values(), budgets))
             shape = stream_shape(need, max(budgets), limit, b.n_ctx)
         if shape is not None:  # every stream live: on streams a pass's rate only rises with more (bench_passes.py)
             seqs, per_seq = shape
             self.kv = b.streams(min(seqs, len(self.prompts) + 1), per_seq)
             self.free = list(range(1, self.kv.seqs))
-            b.gen_tuner = None
             return
         self.free = list(range(1, min(self.kv.seqs - 1, b.n_parallel) + 1))
-        self.tuner = tuner_for(b, "unified", limit, len(self.prompts))
+        self.tuner = tuner_for(b, limit, len(self.prompts))
+
+    def _budget(self, i: int) -> int:
+        """Tokens request *i* may generate: its max_tokens, capped by the context left after its prompt."""
+        return min(self.requests[i].max_tokens, self.b.n_ctx - len(self.prompts[i]))
 
     def _set(self, i: int, result: GenerateResult) -> None:
         self.results[i] = result
@@ -205,7 +206,7 @@ class _Scheduler:
         while self.pending and self.free and len(self.active) < self._cap():
             i = self.pending[0]
             prompt, req = self.prompts[i], self.requests[i]
-            budget = min(req.max_tokens, b.n_ctx - len(prompt))
+            budget = self._budget(i)
             cells = len(prompt) - n_shared + budget
             if self.active and not self.kv.fits(n_shared, self.reserved, cells):
                 self.room_blocked = True
