@@ -191,6 +191,24 @@ def test_long_generations_on_per_sequence_streams_match_one_at_a_time(model, req
         batched.close()
 
 
+@pytest.mark.parametrize("model", ["smollm2", "gemma"])
+def test_kv_cell_bytes_match_llama_cpps_own_state_size(model, request):
+    """The streams' memory budget is counted in these bytes: a sequence's saved state must grow by them per token."""
+    b = LlamaCppBackend(request.getfixturevalue(f"{model}_path"), threads=1, repack="off")
+    try:
+        tokens = b.tokenize("The quick brown fox jumps over the lazy dog. " * 40)
+        sizes = []
+        for n in (100, 300):
+            b.kv.reset()
+            b.kv.hold_prefix(tokens[:n])
+            sizes.append(b._C.llama_state_seq_get_size(b.kv.ctx, 0))
+        per_token = (sizes[1] - sizes[0]) / 200
+        assert b.kv_cell_bytes <= per_token < b.kv_cell_bytes * 1.01  # K and V; the state adds a position and a sequence id
+        assert b.stream_cells_max == max(b.n_ctx, (512 << 20) // b.kv_cell_bytes)
+    finally:
+        b.close()
+
+
 def test_results_come_back_as_each_generation_finishes(reference):
     reqs = [GenerateRequest("", "Once upon a time,", max_tokens=STREAM_MIN_TOKENS),
             GenerateRequest("", "Count: 1, 2, 3,", max_tokens=3)]  # fmt: skip

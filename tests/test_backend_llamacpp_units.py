@@ -111,16 +111,21 @@ def test_generation_stops_probing_caps_larger_than_the_callers_batches():
 
 
 def test_long_generations_get_per_sequence_streams_within_the_cell_budget():
-    from evalkit.backends.llamacpp_kv import STREAM_CELLS_MAX, stream_shape
+    from evalkit.backends.llamacpp_kv import STREAMS_MAX, stream_shape
 
-    assert stream_shape(need=480, budget=384, live=16, n_ctx=4096) == (16, 512)  # 15 live beside the prefix's stream
-    assert stream_shape(need=480, budget=384, live=5, n_ctx=4096) == (6, 512)  # no more streams than requests
-    assert stream_shape(need=480, budget=384, live=16, n_ctx=32768) == (17, 512)  # a larger n_ctx, a larger budget
-    assert stream_shape(need=130, budget=32, live=16, n_ctx=4096) is None  # short answers: the unified cache
-    assert stream_shape(need=480, budget=384, live=1, n_ctx=4096) is None  # one sequence: nothing to separate
-    seqs, per_seq = stream_shape(need=1500, budget=256, live=16, n_ctx=4096)
-    assert per_seq == 1536 and seqs * per_seq <= STREAM_CELLS_MAX and seqs == 5
-    assert stream_shape(need=3000, budget=256, live=16, n_ctx=4096) is None  # not even two beside the prefix
+    assert stream_shape(need=480, budget=384, requests=32, limit=32, cells_max=23301) == (33, 512)  # 32 live + the prefix's
+    assert stream_shape(need=480, budget=384, requests=5, limit=32, cells_max=23301) == (6, 512)  # no more than requests
+    assert stream_shape(need=480, budget=384, requests=32, limit=8, cells_max=23301) == (9, 512)  # a fixed n_parallel
+    assert stream_shape(need=480, budget=384, requests=500, limit=64, cells_max=10**6)[0] == STREAMS_MAX + 1
+    # the fewest waves, evenly filled: 100 requests as 4 x 25, not 3 x 32 and a last wave of 4
+    assert stream_shape(need=500, budget=384, requests=100, limit=32, cells_max=10**6) == (26, 512)
+    assert stream_shape(need=500, budget=384, requests=33, limit=32, cells_max=10**6) == (18, 512)
+    assert stream_shape(need=130, budget=32, requests=32, limit=32, cells_max=23301) is None  # short answers: unified
+    assert stream_shape(need=480, budget=384, requests=1, limit=32, cells_max=23301) is None  # nothing to separate
+    assert stream_shape(need=480, budget=384, requests=16, limit=1, cells_max=23301) is None  # n_parallel=1
+    seqs, per_seq = stream_shape(need=1500, budget=256, requests=32, limit=32, cells_max=8192)
+    assert per_seq == 1536 and seqs * per_seq <= 8192 and seqs == 5  # long prompts: fewer streams
+    assert stream_shape(need=3000, budget=256, requests=32, limit=32, cells_max=8192) is None  # not two beside the prefix
 
 
 def test_default_threads_counts_busy_cores_now_not_a_minute_ago(monkeypatch):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from evalkit.backends.llamacpp_kv import KVCache, open_streams
+from evalkit.backends.llamacpp_kv import STREAM_KV_BYTES, KVCache, cell_bytes, open_streams
 from evalkit.backends.safety import repack_allowed
 from evalkit.errors import BackendUnavailable, ModelError
 from evalkit.types import ChoiceRequest, ChoiceResult, GenerateRequest, GenerateResult
@@ -201,6 +201,8 @@ class LlamaCppBackend:
         self.kv = KVCache(C, self.llm._ctx.ctx, n_ctx=self.n_ctx, n_batch=n_batch, n_vocab=self.n_vocab, seqs=self.n_seq_max)
         self._ctx, self._mem, self._decoder = self.kv.ctx, self.kv.mem, self.kv.decoder  # the unified cache's
         self._streams: KVCache | None = None  # per-sequence streams for long generations, made on first use
+        self.kv_cell_bytes = cell_bytes(self.llm)
+        self.stream_cells_max = max(self.n_ctx, STREAM_KV_BYTES // self.kv_cell_bytes)  # all streams' cells together
         self._piece_buf = ctypes.create_string_buffer(256)
         self.last_generated: list[list[int]] = []  # token ids of the latest generate() call, per request
         self.last_shape: dict = {}  # the latest generate() call's KV cache ("unified" or "streams") and most live sequences

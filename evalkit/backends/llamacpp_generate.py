@@ -152,11 +152,11 @@ class _Scheduler:
         if len(self.prompts) > 1 and limit > 1:
             budgets = [self._budget(i) for i in self.prompts]
             need = max(len(p) + k for p, k in zip(self.prompts.values(), budgets))
-            shape = stream_shape(need, max(budgets), limit, b.n_ctx)
+            shape = stream_shape(need, max(budgets), len(self.prompts), limit, b.stream_cells_max)
         if shape is not None:  # every stream live: on streams a pass's rate only rises with more (bench_passes.py)
             seqs, per_seq = shape
-            self.kv = b.streams(min(seqs, len(self.prompts) + 1), per_seq)
-            self.free = list(range(1, self.kv.seqs))
+            self.kv = b.streams(seqs, per_seq)
+            self.free = list(range(1, seqs))  # a kept context may have more streams than this call spreads over
             return
         self.free = list(range(1, min(self.kv.seqs - 1, b.n_parallel) + 1))
         self.tuner = tuner_for(b, limit, len(self.prompts))

@@ -21,9 +21,10 @@ import numpy as np
 from evalkit.backends.llamacpp_batch import LOGITS_LAST, LOGITS_NONE, BatchDecoder, Run
 
 STREAM_MIN_TOKENS = 128  # generations allowed this many tokens or more run on per-sequence streams
-STREAMS_MAX = 16  # live sequences on streams (a pass with 32 was no faster than with 16, docs/speed.md)
-STREAM_CELLS_MAX = 8192  # total cells of a streams context, unless n_ctx is larger (SmolLM2-135M: 189 MB in f16)
-CELL_ROUND = 256  # llama.cpp pads the attended cells to this
+STREAMS_MAX = 32  # live sequences on streams (from 16 to 32 a pass's tokens/s stays level, docs/speed.md)
+STREAM_KV_BYTES = 512 << 20  # KV memory of a streams context, unless the unified cache's is larger
+CELL_ROUND = 256  # llama.cpp rounds each stream's cells up to this (and pads the attended cells to it)
+_TYPE_BYTES = {0: 4.0, 1: 2.0, 8: 34 / 32, 30: 2.0}  # ggml types a KV cache may hold: f32, f16, q8_0, bf16
 
 
 class KVCache:
@@ -93,19 +94,45 @@ def round_cells(n: int) -> int:
     return -(-n // CELL_ROUND) * CELL_ROUND
 
 
-def stream_shape(need: int, budget: int, live: int, n_ctx: int) -> tuple[int, int] | None:
-    """(sequence ids, cells per stream) for generations needing up to *need* cells each, or None for unified.
+def cell_bytes(llm) -> int:
+    """Bytes one KV cell takes in every layer of *llm*'s model (K and V), from its GGUF metadata."""
+    from llama_cpp import llama_cpp as C
+
+    model = llm._model.model
+    buf = bytes(128)
+
+    def meta(key: str) -> str | None:
+        n = C.llama_model_meta_val_str(model, key.encode(), buf, len(buf))
+        return buf[:n].decode() if n > 0 else None
+
+    arch = meta("general.architecture") or ""
+    head = C.llama_model_n_embd(model) // max(1, C.llama_model_n_head(model))
+    k_len = int(meta(f"{arch}.attention.key_length") or head)
+    v_len = int(meta(f"{arch}.attention.value_length") or head)
+    params = llm.context_params
+    per_layer = C.llama_model_n_head_kv(model) * (k_len * _TYPE_BYTES.get(params.type_k, 2.0) + v_len * _TYPE_BYTES.get(params.type_v, 2.0))
+    return max(1, int(C.llama_model_n_layer(model) * per_layer))
+
+
+def stream_shape(need: int, budget: int, requests: int, limit: int, cells_max: int) -> tuple[int, int] | None:
+    """(sequence ids, cells per stream) for *requests* generations needing up to *need* cells each, or None.
 
     Streams pay off when sequences grow long (*budget*, the most tokens one may generate, at
-    least STREAM_MIN_TOKENS) and more than one is live. Their cells are bounded by
-    ``max(n_ctx, STREAM_CELLS_MAX)``: fewer live sequences if the prompts are long, and the
-    unified cache when not even two fit beside the prefix's stream.
+    least STREAM_MIN_TOKENS) and more than one is live (at most *limit*, the backend's
+    ``n_parallel``, and STREAMS_MAX). All streams, the prefix's included, fit in *cells_max*
+    cells: fewer live sequences if the prompts are long, and None (the unified cache) when not
+    even two fit. The requests are spread evenly over the fewest waves the cap allows: 100
+    requests that all run to their token limit take 4 waves of 25, not 3 of 32 and a last of 4
+    that runs at a third of the rate.
     """
-    if live < 2 or budget < STREAM_MIN_TOKENS:
+    if requests < 2 or limit < 2 or budget < STREAM_MIN_TOKENS:
         return None
     per_seq = round_cells(need)
-    seqs = min(live, STREAMS_MAX, max(n_ctx, STREAM_CELLS_MAX) // per_seq - 1) + 1
-    return (seqs, per_seq) if seqs >= 3 else None
+    cap = min(limit, STREAMS_MAX, cells_max // per_seq - 1)
+    if cap < 2:
+        return None
+    waves = -(-requests // cap)
+    return -(-requests // waves) + 1, per_seq
 
 
 def open_streams(llm, C, *, seqs: int, per_seq: int, n_batch: int, n_vocab: int) -> KVCache:
