@@ -16,12 +16,14 @@ streams in the product").
 
 from __future__ import annotations
 
+import ctypes
+
 import numpy as np
 
 from evalkit.backends.llamacpp_batch import LOGITS_LAST, LOGITS_NONE, BatchDecoder, Run
 
 STREAM_MIN_TOKENS = 128  # generations allowed this many tokens or more run on per-sequence streams
-STREAMS_MAX = 32  # live sequences on streams (from 16 to 32 a pass's tokens/s stays level, docs/speed.md)
+STREAMS_MAX = 32  # live sequences on streams (a pass still gains from 16 to 25 and 32 live, docs/speed.md)
 STREAM_KV_BYTES = 512 << 20  # KV memory of a streams context, unless the unified cache's is larger
 CELL_ROUND = 256  # llama.cpp rounds each stream's cells up to this (and pads the attended cells to it)
 _TYPE_BYTES = {0: 4.0, 1: 2.0, 8: 34 / 32, 30: 2.0}  # ggml types a KV cache may hold: f32, f16, q8_0, bf16
@@ -99,11 +101,11 @@ def cell_bytes(llm) -> int:
     from llama_cpp import llama_cpp as C
 
     model = llm._model.model
-    buf = bytes(128)
+    buf = ctypes.create_string_buffer(128)
 
     def meta(key: str) -> str | None:
         n = C.llama_model_meta_val_str(model, key.encode(), buf, len(buf))
-        return buf[:n].decode() if n > 0 else None
+        return buf.value.decode() if n > 0 else None
 
     arch = meta("general.architecture") or ""
     head = C.llama_model_n_embd(model) // max(1, C.llama_model_n_head(model))
@@ -123,7 +125,7 @@ def stream_shape(need: int, budget: int, requests: int, limit: int, cells_max: i
     cells: fewer live sequences if the prompts are long, and None (the unified cache) when not
     even two fit. The requests are spread evenly over the fewest waves the cap allows: 100
     requests that all run to their token limit take 4 waves of 25, not 3 of 32 and a last of 4
-    that runs at a third of the rate.
+    whose passes carry 4 tokens each.
     """
     if requests < 2 or limit < 2 or budget < STREAM_MIN_TOKENS:
         return None
