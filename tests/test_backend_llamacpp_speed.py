@@ -17,7 +17,7 @@ import pytest
 from evalkit.backends.llamacpp import LlamaCppBackend
 from evalkit.backends.llamacpp_batch import LOGITS_ALL, Run
 from evalkit.backends.llamacpp_choice import shared_length
-from evalkit.backends.llamacpp_kv import STREAM_MIN_TOKENS
+from evalkit.backends.llamacpp_kv import STREAM_KV_BYTES, STREAM_MIN_TOKENS
 from evalkit.prompt import build_body, build_prefix, continuations
 from evalkit.runner import RunConfig, SuiteSelection, plan
 from evalkit.types import ChoiceRequest, GenerateRequest
@@ -204,7 +204,7 @@ def test_kv_cell_bytes_match_llama_cpps_own_state_size(model, request):
             sizes.append(b._C.llama_state_seq_get_size(b.kv.ctx, 0))
         per_token = (sizes[1] - sizes[0]) / 200
         assert b.kv_cell_bytes <= per_token < b.kv_cell_bytes * 1.01  # K and V; the state adds a position and a sequence id
-        assert b.stream_cells_max == max(b.n_ctx, (512 << 20) // b.kv_cell_bytes)
+        assert b.stream_cells_max == max(b.n_ctx, STREAM_KV_BYTES // b.kv_cell_bytes)
     finally:
         b.close()
 
