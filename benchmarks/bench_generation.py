@@ -11,8 +11,8 @@ blank line. All modes use the same backend object (same threads, context and wei
   others finish; long generations on per-sequence KV streams (``evalkit/backends/llamacpp_kv.py``).
   How many live sequences: on streams, as many as 512 MiB of KV streams hold (up to 32), spread
   evenly over the fewest waves; on the unified cache, what the backend itself measures as fastest
-  (``CapTuner``: 1, 2, 4, …, recorded with the rate of each cap tried); or a fixed ``--parallel N``. Recorded as ``kv_cache``, ``live_peak`` (the most
-  live at once) and ``live_sequences``;
+  (``CapTuner``: 1, 2, 4, …, recorded with the rate of each cap tried); or a fixed ``--parallel N``.
+  Recorded as ``kv_cache``, ``live_peak`` (the most live at once) and ``live_sequences``;
 * ``unified`` (only with ``--modes``): as ``batched`` but every sequence on the one unified KV cache,
   as evalkit did before it had streams.
 
