@@ -14,7 +14,13 @@ blank line. All modes use the same backend object (same threads, context and wei
   (``CapTuner``: 1, 2, 4, …, recorded with the rate of each cap tried); or a fixed ``--parallel N``.
   Recorded as ``kv_cache``, ``live_peak`` (the most live at once) and ``live_sequences``;
 * ``unified`` (only with ``--modes``): as ``batched`` but every sequence on the one unified KV cache,
-  as evalkit did before it had streams.
+  as evalkit did before it had streams;
+* ``scattered`` (only with ``--modes``): as ``batched`` but finished sequences leave gaps among the
+  live streams' ids (no ``_Scheduler._compact``), as evalkit did before session 6.
+
+``--trace`` times every ``llama_decode`` of the batched modes and records, per round, the pure
+generation passes by number of live sequences (count, seconds, tokens/s), the passes that also
+carried prompt tokens, and the time spent outside llama_decode.
 
 ``--suite reasoning`` (or another generation suite) replaces GSM8K with evalkit's own requests for
 that suite: the prompts, stops, token limits and grammars ``evalkit run`` would send, one call per
@@ -66,24 +72,52 @@ def suite_requests(model: str, suite: str, subsets: list[str], limit: int, max_t
     return groups
 
 
-def run_mode(backend, groups, mode: str) -> tuple[float, int, list[list[int]]]:
+def run_mode(backend, groups, mode: str, passes: list | None = None) -> tuple[float, int, list[list[int]]]:
+    """Run every group in *mode*; with *passes*, append (tokens, logit rows, seconds) for each llama_decode."""
+    import evalkit.backends.llamacpp_batch as batch_mod
     import evalkit.backends.llamacpp_generate as gen
 
     t0 = time.perf_counter()
     results, tokens = [], []
-    shape = gen.stream_shape
+    shape, compact, call = gen.stream_shape, gen._Scheduler._compact, batch_mod.BatchDecoder._call
     if mode == "unified":
         gen.stream_shape = lambda *a: None
+    if mode == "scattered":
+        gen._Scheduler._compact = lambda self: None
+    if passes is not None:
+
+        def timed(self, n):
+            t = time.perf_counter()
+            call(self, n)
+            passes.append((n, int(self._out[:n].sum()), time.perf_counter() - t))
+
+        batch_mod.BatchDecoder._call = timed
     try:
         for reqs in groups:
             for batch in ([r] for r in reqs) if mode == "one" else [reqs]:
                 results += backend.generate(batch)
                 tokens += backend.last_generated
     finally:
-        gen.stream_shape = shape
+        gen.stream_shape, gen._Scheduler._compact, batch_mod.BatchDecoder._call = shape, compact, call
     seconds = time.perf_counter() - t0
     assert not any(r.error for r in results), [r.error for r in results if r.error][:1]
     return seconds, sum(r.completion_tokens for r in results), tokens
+
+
+def pass_profile(passes: list, seconds: float) -> dict:
+    """Where a batched run's time went: pure generation passes by live sequences, passes carrying prompts, the rest."""
+    by_live: dict[int, list[float]] = {}
+    for n, rows, t in passes:
+        if n == rows:  # one new token per live sequence, nothing else
+            by_live.setdefault(n, [0, 0.0])
+            by_live[n][0] += 1
+            by_live[n][1] += t
+    prompt = [(n, t) for n, rows, t in passes if n != rows]
+    decode = sum(t for _, _, t in passes)
+    return {"generation_passes_by_live": {str(k): {"passes": c, "seconds": round(t, 2), "tok_per_s": round(k * c / t, 1)}
+                                          for k, (c, t) in sorted(by_live.items())},
+            "prompt_passes": {"passes": len(prompt), "tokens": sum(n for n, _ in prompt), "seconds": round(sum(t for _, t in prompt), 2)},
+            "decode_seconds": round(decode, 2), "outside_decode_seconds": round(seconds - decode, 2)}  # fmt: skip
 
 
 def bench_model(model: str, args) -> dict:
@@ -97,15 +131,18 @@ def bench_model(model: str, args) -> dict:
     else:
         groups = gsm8k_requests(args.n, args.shots, args.max_tokens)
     rates: dict[str, list[float]] = {m: [] for m in args.modes}
-    outputs, tuners = {}, {}
+    outputs, tuners, profiles = {}, {}, {}
     try:
         for _ in range(args.rounds):
             for mode in rates:
-                seconds, generated, outputs[mode] = run_mode(b, groups, mode)
+                passes = [] if args.trace and mode != "one" else None
+                seconds, generated, outputs[mode] = run_mode(b, groups, mode, passes)
                 rates[mode].append(generated / seconds)
                 print(f"{model} {mode}: {generated} tokens in {seconds:.1f} s = {rates[mode][-1]:.1f} tok/s", flush=True)
                 if mode != "one":
                     tuners[mode] = (b.gen_tuner if b.last_shape["cache"] == "unified" else None, dict(b.last_shape))
+                if passes is not None:
+                    profiles.setdefault(mode, []).append(pass_profile(passes, seconds))
     finally:
         b.close()
     n = sum(len(g) for g in groups)
@@ -118,8 +155,10 @@ def bench_model(model: str, args) -> dict:
         t, shape = tuners[mode]
         out[mode] = {"tok_per_s": round(rate, 1), "speedup": round(rate / one, 2), "all": [round(x, 1) for x in rates[mode]],
                      "identical_outputs": f"{same}/{n}", "kv_cache": shape["cache"], "live_peak": shape["live_peak"],
-                     "live_sequences": t.best if t else shape["live_peak"],
+                     "live_sequences": t.best if t else shape["live_peak"], "streams_moved": shape.get("moved", 0),
                      "tuner_tok_per_s": {k: round(v, 1) for k, v in t.rates.items()} if t else None}  # fmt: skip
+        if mode in profiles:
+            out[mode]["passes"] = profiles[mode]  # one per round
     return out
 
 
@@ -137,8 +176,9 @@ def main() -> None:
     ap.add_argument("--n-ctx", type=int, default=4096, help="as evalkit run (its default too)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--flash-attn", action="store_true", help="llama.cpp's flash attention (skips masked cells)")
-    ap.add_argument("--modes", nargs="+", default=["one", "batched"], choices=["one", "batched", "unified"],
+    ap.add_argument("--modes", nargs="+", default=["one", "batched"], choices=["one", "batched", "unified", "scattered"],
                     help="'one' first: the others are compared with it")
+    ap.add_argument("--trace", action="store_true", help="time every llama_decode of the batched modes (where the time goes)")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()

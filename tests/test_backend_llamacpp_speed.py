@@ -192,6 +192,23 @@ def test_long_generations_on_per_sequence_streams_match_one_at_a_time(model, req
 
 
 @pytest.mark.parametrize("model", ["smollm2", "gemma"])
+def test_streams_close_the_gaps_early_finishers_leave_and_go_on_unchanged(model, request):
+    """The second and third requests finish first and nothing waits: the fourth sequence's stream (both of
+    Gemma 3's caches) is copied into the gap, and it goes on decoding there as it would have in its own."""
+    path = request.getfixturevalue(f"{model}_path")
+    limits = (STREAM_MIN_TOKENS, 3, 6, STREAM_MIN_TOKENS)
+    reqs = [GenerateRequest("Continue the text.\n", p, max_tokens=k) for p, k in zip(PROMPTS, limits)]
+    reference = LlamaCppBackend(path, n_parallel=1, threads=1, repack="off")
+    batched = LlamaCppBackend(path, n_parallel=len(reqs), threads=1, repack="off")
+    try:
+        results = _assert_same_generations(reference, reqs, batched)
+        assert batched.last_shape["cache"] == "streams" and batched.last_shape["moved"] >= 1
+        assert results[3].completion_tokens > 32  # it kept decoding long after the move
+    finally:
+        reference.close()
+        batched.close()
+
+@pytest.mark.parametrize("model", ["smollm2", "gemma"])
 def test_kv_cell_bytes_match_llama_cpps_own_state_size(model, request):
     """The streams' memory budget is counted in these bytes: a sequence's saved state must grow by them per token."""
     b = LlamaCppBackend(request.getfixturevalue(f"{model}_path"), threads=1, repack="off")
