@@ -208,6 +208,7 @@ def test_streams_close_the_gaps_early_finishers_leave_and_go_on_unchanged(model,
         reference.close()
         batched.close()
 
+
 @pytest.mark.parametrize("model", ["smollm2", "gemma"])
 def test_kv_cell_bytes_match_llama_cpps_own_state_size(model, request):
     """The streams' memory budget is counted in these bytes: a sequence's saved state must grow by them per token."""

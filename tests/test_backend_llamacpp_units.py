@@ -128,7 +128,6 @@ def test_long_generations_get_per_sequence_streams_within_the_cell_budget():
     assert stream_shape(need=3000, budget=256, requests=32, limit=32, cells_max=8192) is None  # not two beside the prefix
 
 
-
 def test_live_streams_move_together_once_no_request_waits():
     """llama.cpp evaluates a run of consecutive sequence ids at a time: gaps left by finished ones are closed."""
     from collections import deque
@@ -137,7 +136,8 @@ def test_live_streams_move_together_once_no_request_waits():
     from evalkit.backends.llamacpp_generate import _Scheduler
 
     calls = []
-    kv = SimpleNamespace(streams=True, fork=lambda seq, src=0: calls.append(("copy", src, seq)), drop=lambda seq: calls.append(("drop", seq)))
+    kv = SimpleNamespace(streams=True, fork=lambda seq, src=0: calls.append(("copy", src, seq)),
+                         drop=lambda seq: calls.append(("drop", seq)))
     s = _Scheduler.__new__(_Scheduler)
     s.kv, s.pending, s.moved = kv, deque(), 0
     s.active = [SimpleNamespace(seq=i) for i in (1, 3, 6, 7)]
@@ -150,6 +150,7 @@ def test_live_streams_move_together_once_no_request_waits():
     s.active, s.free = [SimpleNamespace(seq=i) for i in (5, 6)], [1, 2, 3, 4, 7, 8]
     s._compact()  # consecutive already, if not from 1: nothing to copy
     assert calls == [] and [a.seq for a in s.active] == [5, 6]
+
 
 def test_default_threads_counts_busy_cores_now_not_a_minute_ago(monkeypatch):
     import os
