@@ -269,10 +269,11 @@ class _Scheduler:
 
         llama.cpp splits a pass over KV streams into one graph evaluation per run of consecutive
         sequence ids (``split_equal`` with ``sequential``), and each evaluation reads all the
-        weights again. At the end of a call finished sequences leave gaps: in a traced 100-item
-        reasoning call, passes of 12 SmolLM2 sequences ran at 114 tokens/s with gaps and at 182
-        without (docs/speed.md). So the highest live sequence moves into the lowest gap
-        (llama.cpp copies its stream: 17.7 MB for 768 SmolLM2 cells) until the ids are consecutive.
+        weights again. At the end of a call finished sequences leave gaps: in a 100-item reasoning
+        call, passes of 12 SmolLM2 sequences ran at 101 tokens/s with gaps and at 162 without
+        (``bench_generation.py --trace``, docs/speed.md). So the highest live sequence moves into
+        the lowest gap (llama.cpp copies its stream: 17.7 MB for 768 SmolLM2 cells) until the ids
+        are consecutive.
         """
         while self.active:
             seqs = sorted(s.seq for s in self.active)
