@@ -155,7 +155,7 @@ def bench_model(model: str, args) -> dict:
         t, shape = tuners[mode]
         out[mode] = {"tok_per_s": round(rate, 1), "speedup": round(rate / one, 2), "all": [round(x, 1) for x in rates[mode]],
                      "identical_outputs": f"{same}/{n}", "kv_cache": shape["cache"], "live_peak": shape["live_peak"],
-                     "live_sequences": t.best if t else shape["live_peak"], "streams_moved": shape.get("moved", 0),
+                     "live_sequences": t.best if t else shape["live_peak"], "streams_moved": shape["moved"],
                      "tuner_tok_per_s": {k: round(v, 1) for k, v in t.rates.items()} if t else None}  # fmt: skip
         if mode in profiles:
             out[mode]["passes"] = profiles[mode]  # one per round

@@ -14,10 +14,10 @@ the unified cache, so that a long sequence's attention does not cover every othe
 sequence's cells (``llamacpp_kv``); there the live sequences are kept on consecutive
 ids, which llama.cpp evaluates together (:meth:`_Scheduler._compact`). Results are
 handed back as each request finishes (:func:`generate_iter`), so a caller can store
-them and keep the batch full across a whole subset. How many sequences are live at once is measured, not assumed
-(:class:`CapTuner`) on the unified cache, unless the backend was given a fixed
-``n_parallel``; on streams every stream is live, since there a pass only gets faster
-with more sequences.
+them and keep the batch full across a whole subset. How many sequences are live at
+once is measured, not assumed (:class:`CapTuner`) on the unified cache, unless the
+backend was given a fixed ``n_parallel``; on streams every stream is live, since
+there a pass only gets faster with more sequences.
 """
 
 from __future__ import annotations
@@ -259,9 +259,10 @@ class _Scheduler:
             if r in rows:
                 logits = np.ctypeslib.as_array(C.llama_get_logits_ith(ctx, rows[r]), shape=(n_vocab,))
                 self._advance(slot, slot.sampler.sample(logits))
-        for slot in [s for s in self.active if s.finish]:
+        finished = [s for s in self.active if s.finish]
+        for slot in finished:
             self._finish(slot)
-        if self.kv.streams and not self.pending:
+        if finished and self.kv.streams and not self.pending:  # only a finish opens a gap nothing will refill
             self._compact()
 
     def _compact(self) -> None:
